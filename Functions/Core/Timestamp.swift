@@ -1,0 +1,175 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A UTC instant with millisecond precision, written and read as RFC 3339 (`2026-11-22T10:15:30.123Z`).
+///
+/// Its own small formatter keeps the harness on FoundationEssentials and off locale-dependent formatters.
+public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    public let millisecondsSinceEpoch: Int64
+
+    public init(millisecondsSinceEpoch: Int64) { self.millisecondsSinceEpoch = millisecondsSinceEpoch }
+
+    /// The current wall-clock time.
+    public static func now() -> Timestamp {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Timestamp(millisecondsSinceEpoch: Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000)
+    }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
+        lhs.millisecondsSinceEpoch < rhs.millisecondsSinceEpoch
+    }
+
+    public func adding(milliseconds: Int64) -> Timestamp {
+        Timestamp(millisecondsSinceEpoch: millisecondsSinceEpoch + milliseconds)
+    }
+
+    /// RFC 3339 in UTC with milliseconds.
+    public var description: String { format(fractional: true) }
+
+    /// RFC 3339 in UTC; `fractional: false` drops the milliseconds (EventBridge's `time` has none).
+    public func format(fractional: Bool) -> String {
+        let seconds = floorDivide(millisecondsSinceEpoch, 1000)
+        let millis = millisecondsSinceEpoch - seconds * 1000
+        let days = floorDivide(seconds, 86_400)
+        let secondOfDay = seconds - days * 86_400
+        let (year, month, day) = Timestamp.civil(fromDays: days)
+        var text = pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T"
+        text += pad(secondOfDay / 3600, 2) + ":" + pad(secondOfDay % 3600 / 60, 2) + ":" + pad(secondOfDay % 60, 2)
+        if fractional { text += "." + pad(millis, 3) }
+        return text + "Z"
+    }
+
+    /// Parses RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; a space may stand for the `T`.
+    /// - Throws: `TimestampError.malformed` naming what did not parse.
+    public init(rfc3339 text: String) throws(TimestampError) {
+        let bytes = Array(text.utf8)
+        func number(_ from: Int, _ count: Int) throws(TimestampError) -> Int64 {
+            guard from + count <= bytes.count else { throw .malformed(text) }
+            var value: Int64 = 0
+            for byte in bytes[from..<(from + count)] {
+                guard byte >= 48, byte <= 57 else { throw .malformed(text) }
+                value = value * 10 + Int64(byte - 48)
+            }
+            return value
+        }
+        func expect(_ index: Int, _ characters: String) throws(TimestampError) {
+            guard index < bytes.count, characters.utf8.contains(bytes[index]) else { throw .malformed(text) }
+        }
+        let year = try number(0, 4)
+        try expect(4, "-")
+        let month = try number(5, 2)
+        try expect(7, "-")
+        let day = try number(8, 2)
+        try expect(10, "Tt ")
+        let hour = try number(11, 2)
+        try expect(13, ":")
+        let minute = try number(14, 2)
+        try expect(16, ":")
+        let second = try number(17, 2)
+        var index = 19
+        var millis: Int64 = 0
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            var digits = 0
+            while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
+                if digits < 3 { millis = millis * 10 + Int64(bytes[index] - 48) }
+                digits += 1
+                index += 1
+            }
+            guard digits > 0 else { throw .malformed(text) }
+            for _ in digits..<3 where digits < 3 { millis *= 10 }
+        }
+        var offsetSeconds: Int64 = 0
+        guard index < bytes.count else { throw .malformed(text) }
+        if bytes[index] == UInt8(ascii: "Z") || bytes[index] == UInt8(ascii: "z") {
+            index += 1
+        } else {
+            try expect(index, "+-")
+            let sign: Int64 = bytes[index] == UInt8(ascii: "-") ? -1 : 1
+            let offsetHours = try number(index + 1, 2)
+            try expect(index + 3, ":")
+            let offsetMinutes = try number(index + 4, 2)
+            offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
+            index += 6
+        }
+        guard index == bytes.count, (1...12).contains(month), hour < 24, minute < 60, second < 61,
+            day >= 1, day <= Timestamp.daysInMonth(year: year, month: month)
+        else { throw .malformed(text) }
+        let days = Timestamp.days(fromCivil: year, month, day)
+        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
+        self.init(millisecondsSinceEpoch: seconds * 1000 + millis)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        do {
+            try self.init(rfc3339: text)
+        } catch {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
+    // Howard Hinnant's days-from-civil algorithms (proleptic Gregorian calendar).
+    static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = floorDivide(y, 400)
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
+        let z = days + 719_468
+        let era = floorDivide(z, 146_097)
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    static func daysInMonth(year: Int64, month: Int64) -> Int64 {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+}
+
+/// Why a timestamp did not parse.
+public enum TimestampError: Error, Hashable, Sendable, CustomStringConvertible {
+    case malformed(String)
+
+    public var description: String {
+        switch self {
+        case .malformed(let text): "expected an RFC 3339 timestamp such as 2026-11-22T10:15:30Z, got \"\(text)\""
+        }
+    }
+}
+
+private func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
+    let q = a / b
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+}
+
+private func pad(_ value: Int64, _ width: Int) -> String {
+    var text = String(value)
+    while text.count < width { text = "0" + text }
+    return text
+}

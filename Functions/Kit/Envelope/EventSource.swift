@@ -1,0 +1,50 @@
+import SmartPayCore
+
+/// How an event reached the function, and what came around it.
+public enum EventSource: Sendable {
+    /// The function's own event, as sent (`smartpay invoke`, the Lambda Invoke API, a sibling function).
+    case direct
+    /// An API Gateway HTTP API (payload format 2.0) request; the event was its JSON body with path parameters.
+    case httpAPI(HTTPAPIRequest)
+    /// An EventBridge delivery; the event was its `detail`.
+    case eventBridge(EventBridgeEnvelope)
+}
+
+/// The parts of an API Gateway HTTP API v2 proxy event a function may need beside the body.
+public struct HTTPAPIRequest: Sendable {
+    public let method: String
+    public let path: String
+    public let routeKey: String
+    /// Header names in lower case, as API Gateway delivers them (repeated headers joined by commas).
+    public let headers: [String: String]
+    public let queryStringParameters: [String: String]
+    public let pathParameters: [String: String]
+    /// The whole `requestContext`, where API Gateway puts the authorizer's claims and the caller's IP.
+    public let requestContext: JSONValue
+
+    public init(
+        method: String, path: String, routeKey: String, headers: [String: String],
+        queryStringParameters: [String: String], pathParameters: [String: String], requestContext: JSONValue
+    ) {
+        self.method = method
+        self.path = path
+        self.routeKey = routeKey
+        self.headers = headers
+        self.queryStringParameters = queryStringParameters
+        self.pathParameters = pathParameters
+        self.requestContext = requestContext
+    }
+
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+}
+
+/// The EventBridge envelope around a delivered `detail`.
+public struct EventBridgeEnvelope: Sendable {
+    public let id: String
+    public let detailType: String
+    public let source: String
+    public let account: String
+    public let time: String
+    public let region: String
+    public let resources: [String]
+}

@@ -1,0 +1,48 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A function's configuration: its environment variables (as the template's `Environment` sets them), read once
+/// at start. Secrets come from here or from a file it names — never from an event.
+public struct FunctionConfiguration: Sendable {
+    public let values: [String: String]
+
+    public init(_ values: [String: String]) { self.values = values }
+
+    /// The process environment.
+    public static func fromEnvironment() -> FunctionConfiguration {
+        var values: [String: String] = [:]
+        var cursor = environ
+        while let entry = cursor.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                values[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            cursor += 1
+        }
+        return FunctionConfiguration(values)
+    }
+
+    public subscript(key: String) -> String? { values[key] }
+
+    /// A required value.
+    /// - Throws: `FunctionError.internal` naming the missing variable.
+    public func require(_ key: String) throws(FunctionError) -> String {
+        guard let value = values[key], !value.isEmpty else {
+            throw FunctionError(.internal, "configuration \(key) is not set")
+        }
+        return value
+    }
+
+    /// An integer value, or `default` when unset.
+    /// - Throws: `FunctionError.internal` when set but not an integer.
+    public func integer(_ key: String, default fallback: Int) throws(FunctionError) -> Int {
+        guard let text = values[key] else { return fallback }
+        guard let value = Int(text) else {
+            throw FunctionError(.internal, "configuration \(key) must be an integer, got \"\(text)\"")
+        }
+        return value
+    }
+}

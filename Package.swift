@@ -1,0 +1,96 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "SmartPay",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "SmartPayCore", targets: ["SmartPayCore"]),
+        .library(name: "SmartPayClients", targets: ["SmartPayClients"]),
+        .library(name: "FunctionKit", targets: ["FunctionKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        // Ground: C libraries behind one small typed wrapper each (Functions/Clients).
+        .systemLibrary(
+            name: "CHiredis",
+            path: "Functions/CHiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            path: "Functions/CCurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "SmartPayCore", path: "Functions/Core", swiftSettings: strict),
+        .target(
+            name: "SmartPayClients",
+            dependencies: ["CHiredis", "CCurl"],
+            path: "Functions/Clients",
+            swiftSettings: strict
+        ),
+        // Middle: the function harness.
+        .target(
+            name: "FunctionKit",
+            dependencies: [
+                "SmartPayCore", "SmartPayClients",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Functions/Kit",
+            swiftSettings: strict
+        ),
+
+        // The test function that proves the harness end to end (events/split/).
+        .target(
+            name: "SplitFunction",
+            dependencies: ["FunctionKit", "SmartPayCore"],
+            path: "Tests/Fixtures/SplitFunction",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "split",
+            dependencies: ["SplitFunction", "FunctionKit"],
+            path: "Tests/Fixtures/split",
+            swiftSettings: strict
+        ),
+
+        // Tests and benchmarks.
+        .target(
+            name: "TestSupport",
+            dependencies: ["SmartPayClients"],
+            path: "Tests/Support",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "SmartPayCoreTests", dependencies: ["SmartPayCore"], path: "Tests/CoreTests"),
+        .testTarget(
+            name: "SmartPayClientsTests",
+            dependencies: [
+                "SmartPayClients", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Tests/ClientsTests"
+        ),
+        .testTarget(
+            name: "FunctionKitTests",
+            dependencies: [
+                "FunctionKit", "SplitFunction", "split", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Tests/KitTests"
+        ),
+        .executableTarget(
+            name: "smartpay-bench",
+            dependencies: ["SmartPayClients", "SmartPayCore"],
+            path: "Tests/Benchmarks/FoundationBench",
+            swiftSettings: strict
+        ),
+    ]
+)

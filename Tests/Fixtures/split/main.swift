@@ -1,0 +1,4 @@
+import FunctionKit
+import SplitFunction
+
+await FunctionMain.run(SplitHandler.self, name: "split")

@@ -1,0 +1,93 @@
+import Foundation
+import SmartPayClients
+
+/// A real `redis-server` for one test: started on 127.0.0.1 on a free port with no persistence, stopped after.
+public final class RedisServer: @unchecked Sendable {
+    // @unchecked: `process` is only touched from the test that owns the server, one call at a time.
+    public let port: Int
+    private var process: Process?
+
+    public var url: String { "redis://127.0.0.1:\(port)" }
+    public var configuration: RedisConfiguration {
+        RedisConfiguration(host: "127.0.0.1", port: port, connectTimeout: .seconds(1), commandTimeout: .seconds(2))
+    }
+
+    private init(port: Int) {
+        self.port = port
+    }
+
+    /// Starts a server, runs `body` with it, and stops it whatever happens.
+    public static func with<T>(_ body: (RedisServer) async throws -> T) async throws -> T {
+        let server = try await start()
+        defer { server.stop() }
+        return try await body(server)
+    }
+
+    /// Starts a server on a free port and waits until it answers PING.
+    public static func start() async throws -> RedisServer {
+        var lastError: (any Error)?
+        for _ in 0..<5 {
+            let server = RedisServer(port: try FreePort.allocate())
+            do {
+                try await server.launch()
+                return server
+            } catch {
+                lastError = error
+                server.stop()
+            }
+        }
+        throw lastError ?? TestSupportError("redis-server did not start")
+    }
+
+    /// Starts the server again on the same port (after `kill()` or `stop()`).
+    public func restart() async throws {
+        stop()
+        try await launch()
+    }
+
+    /// SIGKILL: the server dies at once, as in a crash.
+    public func kill() {
+        guard let process, process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// SIGTERM and wait.
+    public func stop() {
+        guard let process else { return }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        self.process = nil
+    }
+
+    deinit { stop() }
+
+    private func launch() async throws {
+        let process = Process()
+        process.executableURL = try Executables.find("redis-server")
+        process.arguments = [
+            "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--daemonize", "no", "--loglevel", "warning", "--protected-mode", "yes",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        let probe = RedisConnection(configuration: configuration)
+        for _ in 0..<200 {
+            if !process.isRunning { throw TestSupportError("redis-server on port \(port) exited at start") }
+            if (try? probe.send(["PING"])) == .status("PONG") { return }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw TestSupportError("redis-server on port \(port) did not answer PING within 5 s")
+    }
+}
+
+/// An error in the test scaffolding itself.
+public struct TestSupportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
