@@ -17,6 +17,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // Ground: C libraries behind one small typed wrapper each (Functions/Clients).
@@ -65,7 +66,11 @@ let package = Package(
         // Tests and benchmarks.
         .target(
             name: "TestSupport",
-            dependencies: ["SmartPayClients"],
+            dependencies: [
+                "SmartPayClients",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Tests/Support",
             swiftSettings: strict
         ),

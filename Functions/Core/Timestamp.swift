@@ -82,7 +82,9 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
                 index += 1
             }
             guard digits > 0 else { throw .malformed(text) }
-            for _ in digits..<3 where digits < 3 { millis *= 10 }
+            if digits < 3 {
+                for _ in digits..<3 { millis *= 10 }
+            }
         }
         var offsetSeconds: Int64 = 0
         guard index < bytes.count else { throw .malformed(text) }

@@ -50,36 +50,23 @@ public struct ProcessResult: Sendable {
 }
 
 public enum ProcessRunner {
+    /// Runs `executable` to its end (killed after `timeout`) and returns its status and output.
     public static func run(
         _ executable: URL, arguments: [String] = [], environment: [String: String] = [:], stdin: Data? = nil,
         timeout: Duration = .seconds(60)
     ) async throws -> ProcessResult {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "AWS_LAMBDA_RUNTIME_API")
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let outPipe = Pipe()
-        let errPipe = Pipe()
-        let inPipe = Pipe()
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        process.standardInput = inPipe
-        try process.run()
-        if let stdin { inPipe.fileHandleForWriting.write(stdin) }
-        try inPipe.fileHandleForWriting.close()
-        async let out = Task.detached { outPipe.fileHandleForReading.readDataToEndOfFile() }.value
-        async let err = Task.detached { errPipe.fileHandleForReading.readDataToEndOfFile() }.value
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                process.terminate()
-                throw TestSupportError("\(executable.lastPathComponent) did not exit within \(timeout)")
-            }
-            try await Task.sleep(for: .milliseconds(5))
+        var stdinPath: String?
+        if let stdin {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("smartpay-stdin-\(UUID().uuidString)").path
+            try stdin.write(to: URL(fileURLWithPath: path))
+            stdinPath = path
         }
-        return ProcessResult(status: process.terminationStatus, stdout: await out, stderr: await err)
+        defer { if let stdinPath { try? FileManager.default.removeItem(atPath: stdinPath) } }
+        let child = try ChildProcess(executable, arguments: arguments, environment: env, stdinPath: stdinPath)
+        let status = try await child.wait(timeout: timeout)
+        return ProcessResult(status: status, stdout: child.stdout, stderr: child.stderr)
     }
 }

@@ -5,7 +5,7 @@ import SmartPayClients
 public final class RedisServer: @unchecked Sendable {
     // @unchecked: `process` is only touched from the test that owns the server, one call at a time.
     public let port: Int
-    private var process: Process?
+    private var process: ChildProcess?
 
     public var url: String { "redis://127.0.0.1:\(port)" }
     public var configuration: RedisConfiguration {
@@ -47,34 +47,27 @@ public final class RedisServer: @unchecked Sendable {
 
     /// SIGKILL: the server dies at once, as in a crash.
     public func kill() {
-        guard let process, process.isRunning else { return }
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        guard let process else { return }
+        process.signal(SIGKILL)
+        while process.isRunning { usleep(1000) }
         self.process = nil
     }
 
     /// SIGTERM and wait.
     public func stop() {
-        guard let process else { return }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        self.process = nil
+        process?.stop()
+        process = nil
     }
 
     deinit { stop() }
 
     private func launch() async throws {
-        let process = Process()
-        process.executableURL = try Executables.find("redis-server")
-        process.arguments = [
-            "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--daemonize", "no", "--loglevel", "warning", "--protected-mode", "yes",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess(
+            try Executables.find("redis-server"),
+            arguments: [
+                "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--daemonize", "no", "--loglevel", "warning", "--protected-mode", "yes",
+            ])
         self.process = process
         let probe = RedisConnection(configuration: configuration)
         for _ in 0..<200 {

@@ -28,7 +28,7 @@ final class CurlEasyHandle: @unchecked Sendable {
     }
 
     /// Performs one request, blocking the calling thread.
-    func perform(_ request: HTTPRequest, timeout: Duration, options: Options) throws(HTTPClientError) -> HTTPResponse {
+    func perform(_ request: HTTPClientRequest, timeout: Duration, options: Options) throws(HTTPClientError) -> HTTPClientResponse {
         curl_easy_reset(handle)
         let accumulator = ResponseAccumulator(limit: options.maximumResponseBytes)
         let unmanaged = Unmanaged.passRetained(accumulator)
@@ -104,7 +104,14 @@ final class CurlEasyHandle: @unchecked Sendable {
         guard infoResult == CURLE_OK else {
             throw HTTPClientError(.transport, "curl_easy_getinfo(RESPONSE_CODE): \(Self.describe(infoResult))")
         }
-        return HTTPResponse(status: status, headers: accumulator.headers, body: accumulator.body)
+        var connects = 0
+        let connectsResult = smartpay_curl_getinfo_long(handle, CURLINFO_NUM_CONNECTS, &connects)
+        guard connectsResult == CURLE_OK else {
+            throw HTTPClientError(.transport, "curl_easy_getinfo(NUM_CONNECTS): \(Self.describe(connectsResult))")
+        }
+        var response = HTTPClientResponse(status: status, headers: accumulator.headers, body: accumulator.body)
+        response.newConnections = connects
+        return response
     }
 
     // MARK: - typed setters: every return code is checked

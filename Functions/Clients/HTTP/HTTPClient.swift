@@ -32,9 +32,9 @@ public final class HTTPClient: Sendable {
 
     /// Sends a request and returns the response, whatever its status.
     /// - Throws: `HTTPClientError` when no response arrived (connection, TLS, timeout, size).
-    public func execute(_ request: HTTPRequest) async throws(HTTPClientError) -> HTTPResponse {
+    public func execute(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         do {
-            return try await io.run { () throws(HTTPClientError) -> HTTPResponse in try self.executeBlocking(request) }
+            return try await io.run { () throws(HTTPClientError) -> HTTPClientResponse in try self.executeBlocking(request) }
         } catch let error as HTTPClientError {
             throw error
         } catch {
@@ -43,7 +43,7 @@ public final class HTTPClient: Sendable {
     }
 
     /// Sends a request on the calling thread, blocking it until the response is complete.
-    public func executeBlocking(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPResponse {
+    public func executeBlocking(_ request: HTTPClientRequest) throws(HTTPClientError) -> HTTPClientResponse {
         let pooled = handles.withLock { $0.popLast() }
         let handle: CurlEasyHandle
         if let pooled { handle = pooled } else { handle = try CurlEasyHandle() }

@@ -9,8 +9,9 @@ import Darwin
 ///
 /// `@unchecked Sendable`: every mutable field is read and written only with `mutex` held.
 public final class BlockingIOPool: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    private var condition = pthread_cond_t()
+    // Heap-allocated: pthread objects must not move, and a Swift stored property has no stable address.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var jobs: [() -> Void] = []
     private var head = 0
     private var threads = 0
@@ -25,9 +26,13 @@ public final class BlockingIOPool: @unchecked Sendable {
         precondition(maximumThreads > 0, "a pool needs at least one thread")
         self.maximumThreads = maximumThreads
         self.name = name
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&condition, nil)
+        mutex.initialize(to: pthread_mutex_t())
+        condition.initialize(to: pthread_cond_t())
+        precondition(pthread_mutex_init(mutex, nil) == 0, "pthread_mutex_init failed")
+        precondition(pthread_cond_init(condition, nil) == 0, "pthread_cond_init failed")
     }
+
+    // Worker threads hold a strong reference to the pool, so a pool with threads lives as long as the process.
 
     /// A process-wide pool for clients that do not bring their own.
     public static let shared = BlockingIOPool(maximumThreads: 64, name: "smartpay-io")
@@ -42,12 +47,12 @@ public final class BlockingIOPool: @unchecked Sendable {
     }
 
     private func submit(_ job: @escaping () -> Void) {
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         jobs.append(job)
         let startThread = jobs.count - head > idle && threads < maximumThreads
         if startThread { threads += 1 }
-        pthread_cond_signal(&condition)
-        pthread_mutex_unlock(&mutex)
+        pthread_cond_signal(condition)
+        pthread_mutex_unlock(mutex)
         if startThread { startWorker() }
     }
 
@@ -65,10 +70,10 @@ public final class BlockingIOPool: @unchecked Sendable {
 
     private func workLoop() {
         while true {
-            pthread_mutex_lock(&mutex)
+            pthread_mutex_lock(mutex)
             while head == jobs.count {
                 idle += 1
-                pthread_cond_wait(&condition, &mutex)
+                pthread_cond_wait(condition, mutex)
                 idle -= 1
             }
             let job = jobs[head]
@@ -77,7 +82,7 @@ public final class BlockingIOPool: @unchecked Sendable {
                 jobs.removeAll(keepingCapacity: true)
                 head = 0
             }
-            pthread_mutex_unlock(&mutex)
+            pthread_mutex_unlock(mutex)
             job()
         }
     }

@@ -21,7 +21,7 @@ public struct RuntimeAPIClient: InvocationSource {
 
     public func next() async throws -> Invocation {
         let response = try await http.execute(
-            HTTPRequest(method: "GET", url: "\(baseURL)/runtime/invocation/next", timeout: .zero))
+            HTTPClientRequest(method: "GET", url: "\(baseURL)/runtime/invocation/next", timeout: .zero))
         guard response.status == 200 else {
             throw RuntimeAPIError("GET /runtime/invocation/next answered \(response.status): \(response.bodyText)")
         }
@@ -55,7 +55,7 @@ public struct RuntimeAPIClient: InvocationSource {
         var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
         if let errorType { headers.append(("Lambda-Runtime-Function-Error-Type", errorType)) }
         let response = try await http.execute(
-            HTTPRequest(method: "POST", url: baseURL + path, headers: headers, body: body, timeout: .seconds(30)))
+            HTTPClientRequest(method: "POST", url: baseURL + path, headers: headers, body: body, timeout: .seconds(30)))
         guard (200..<300).contains(response.status) else {
             throw RuntimeAPIError("POST \(path) answered \(response.status): \(response.bodyText)")
         }

@@ -1,5 +1,5 @@
 /// An HTTP request for `HTTPClient`.
-public struct HTTPRequest: Sendable {
+public struct HTTPClientRequest: Sendable {
     public var method: String
     public var url: String
     /// Header fields in order; a name may repeat.
@@ -24,10 +24,12 @@ public struct HTTPRequest: Sendable {
 }
 
 /// An HTTP response: status, header fields in order, and the whole body.
-public struct HTTPResponse: Sendable {
+public struct HTTPClientResponse: Sendable {
     public var status: Int
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+    /// How many new connections the exchange opened: 0 when it reused a kept-alive one.
+    public var newConnections = 0
 
     public init(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
         self.status = status
