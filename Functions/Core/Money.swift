@@ -85,7 +85,9 @@ public struct Money: Hashable, Sendable {
             remainders.append(remainder)
         }
         var leftover = magnitude - floors.reduce(0, +)
-        let order = remainders.indices.sorted { remainders[$0] != remainders[$1] ? remainders[$0] > remainders[$1] : $0 < $1 }
+        let order = remainders.indices.sorted {
+            remainders[$0] != remainders[$1] ? remainders[$0] > remainders[$1] : $0 < $1
+        }
         var index = 0
         while leftover > 0 {
             floors[order[index % order.count]] += 1

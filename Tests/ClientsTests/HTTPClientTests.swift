@@ -1,15 +1,17 @@
 import Foundation
 import Hummingbird
 import SmartPayClients
-import Testing
 import TestSupport
+import Testing
 
 @Suite("HTTP client against live local servers")
 struct HTTPClientTests {
     static func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/hello") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain", .init("X-Greeting")!: "hi"], body: .init(byteBuffer: ByteBuffer(string: "hello")))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain", .init("X-Greeting")!: "hi"],
+                body: .init(byteBuffer: ByteBuffer(string: "hello")))
         }
         router.on("/echo", method: .post) { request, context in try await echo(request, context) }
         router.on("/echo", method: .put) { request, context in try await echo(request, context) }
@@ -17,14 +19,16 @@ struct HTTPClientTests {
         router.on("/echo", method: .patch) { request, context in try await echo(request, context) }
         router.get("/status/:code") { _, context in
             let code = Int(context.parameters.get("code") ?? "") ?? 500
-            return Response(status: .init(code: code), body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\(code)}")))
+            return Response(
+                status: .init(code: code), body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\(code)}")))
         }
         router.get("/slow") { _, _ in
             try await Task.sleep(for: .seconds(3))
             return "late"
         }
         router.get("/big") { _, _ in
-            Response(status: .ok, body: .init(byteBuffer: ByteBuffer(bytes: [UInt8](repeating: 0x61, count: 1_000_000))))
+            Response(
+                status: .ok, body: .init(byteBuffer: ByteBuffer(bytes: [UInt8](repeating: 0x61, count: 1_000_000))))
         }
         return router
     }
@@ -45,17 +49,20 @@ struct HTTPClientTests {
             #expect(hello.bodyText == "hello")
             #expect(hello.header("x-greeting") == "hi")
             for method in ["POST", "PUT", "PATCH", "DELETE"] {
-                let response = try await client.execute(HTTPClientRequest(
-                    method: method, url: "http://127.0.0.1:\(port)/echo", headers: [("X-Test", "yes")],
-                    body: Array("{\"amount\":100}".utf8)))
+                let response = try await client.execute(
+                    HTTPClientRequest(
+                        method: method, url: "http://127.0.0.1:\(port)/echo", headers: [("X-Test", "yes")],
+                        body: Array("{\"amount\":100}".utf8)))
                 #expect(response.status == 201)
                 #expect(response.bodyText == "\(method) yes 14 {\"amount\":100}")
             }
             // A body over 1 KiB goes without waiting for 100 Continue.
             let large = [UInt8](repeating: 0x62, count: 200_000)
-            let echoed = try await client.execute(HTTPClientRequest(method: "POST", url: "http://127.0.0.1:\(port)/echo", body: large))
+            let echoed = try await client.execute(
+                HTTPClientRequest(method: "POST", url: "http://127.0.0.1:\(port)/echo", body: large))
             #expect(echoed.bodyText.hasPrefix("POST  200000 bbbb"))
-            let empty = try await client.execute(HTTPClientRequest(method: "POST", url: "http://127.0.0.1:\(port)/echo"))
+            let empty = try await client.execute(
+                HTTPClientRequest(method: "POST", url: "http://127.0.0.1:\(port)/echo"))
             #expect(empty.bodyText == "POST  0 ")
         }
     }
@@ -65,7 +72,8 @@ struct HTTPClientTests {
         try await LiveHTTPServer.with(Self.router()) { port in
             let client = HTTPClient()
             for code in [200, 202, 400, 404, 409, 429, 500, 503] {
-                let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/status/\(code)"))
+                let response = try await client.execute(
+                    HTTPClientRequest(url: "http://127.0.0.1:\(port)/status/\(code)"))
                 #expect(response.status == code)
                 #expect(response.bodyText == "{\"status\":\(code)}")
             }
@@ -92,13 +100,15 @@ struct HTTPClientTests {
         try await LiveHTTPServer.with(Self.router()) { port in
             let client = HTTPClient()
             let timeout = await #expect(throws: HTTPClientError.self) {
-                try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/slow", timeout: .milliseconds(300)))
+                try await client.execute(
+                    HTTPClientRequest(url: "http://127.0.0.1:\(port)/slow", timeout: .milliseconds(300)))
             }
             #expect(timeout?.code == .timeout)
             var small = HTTPClient.Configuration()
             small.maximumResponseBytes = 1000
             let tooLarge = await #expect(throws: HTTPClientError.self) {
-                try await HTTPClient(configuration: small).execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/big"))
+                try await HTTPClient(configuration: small).execute(
+                    HTTPClientRequest(url: "http://127.0.0.1:\(port)/big"))
             }
             #expect(tooLarge?.code == .responseTooLarge)
             let big = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/big"))
@@ -110,9 +120,12 @@ struct HTTPClientTests {
         }
         #expect(error?.code == .connectionFailed)
         await #expect(throws: HTTPClientError.self) {
-            try await HTTPClient().execute(HTTPClientRequest(url: "http://127.0.0.1/", headers: [("X-Bad", "a\r\nInjected: 1")]))
+            try await HTTPClient().execute(
+                HTTPClientRequest(url: "http://127.0.0.1/", headers: [("X-Bad", "a\r\nInjected: 1")]))
         }
-        await #expect(throws: HTTPClientError.self) { try await HTTPClient().execute(HTTPClientRequest(url: "ftp://127.0.0.1/")) }
+        await #expect(throws: HTTPClientError.self) {
+            try await HTTPClient().execute(HTTPClientRequest(url: "ftp://127.0.0.1/"))
+        }
     }
 
     @Test("TLS is verified by default: a self-signed server is refused unless its CA is trusted")
@@ -124,8 +137,10 @@ struct HTTPClientTests {
         let key = folder.appendingPathComponent("key.pem").path
         let made = try await ProcessRunner.run(
             try Executables.find("openssl"),
-            arguments: ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
-                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
+            arguments: [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            ])
         try #require(made.status == 0, "openssl: \(made.stderrText)")
         let script = """
             import http.server, ssl, sys
@@ -140,7 +155,8 @@ struct HTTPClientTests {
             s.serve_forever()
             """
         let port = try FreePort.allocate()
-        let server = try ChildProcess(try Executables.find("python3"), arguments: ["-c", script, String(port), cert, key])
+        let server = try ChildProcess(
+            try Executables.find("python3"), arguments: ["-c", script, String(port), cert, key])
         defer { server.stop() }
         for _ in 0..<400 where !String(decoding: server.stdout, as: UTF8.self).contains("ready") {
             try await Task.sleep(for: .milliseconds(25))
@@ -151,7 +167,8 @@ struct HTTPClientTests {
         #expect(error?.code == .tls)
         var trusting = HTTPClient.Configuration()
         trusting.caBundlePath = cert
-        let response = try await HTTPClient(configuration: trusting).execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/"))
+        let response = try await HTTPClient(configuration: trusting).execute(
+            HTTPClientRequest(url: "https://127.0.0.1:\(port)/"))
         #expect(response.status == 200)
         #expect(response.bodyText == "ok")
     }

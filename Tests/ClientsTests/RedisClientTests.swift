@@ -1,7 +1,7 @@
 import Foundation
 import SmartPayClients
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Redis client against a real redis-server", .serialized)
 struct RedisClientTests {
@@ -15,7 +15,9 @@ struct RedisClientTests {
             #expect(try await client.send("GET", "missing") == .null)
             #expect(try await client.send("INCRBY", "n", "41") == .integer(41))
             try await client.send("RPUSH", "list", "a", "b")
-            #expect(try await client.send("LRANGE", "list", "0", "-1") == .array([.bulk(Array("a".utf8)), .bulk(Array("b".utf8))]))
+            #expect(
+                try await client.send("LRANGE", "list", "0", "-1")
+                    == .array([.bulk(Array("a".utf8)), .bulk(Array("b".utf8))]))
             let error = await #expect(throws: RedisError.self) { try await client.send("INCR", "list") }
             #expect(error?.code == .server)
             #expect(error?.message.hasPrefix("WRONGTYPE") == true)
@@ -32,7 +34,11 @@ struct RedisClientTests {
             let replies = try await client.pipeline(commands)
             #expect(replies.count == 102)
             #expect(replies[0] == .status("OK"))
-            if case .error(let message) = replies[100] { #expect(message.contains("wrong number")) } else { Issue.record("expected an error reply") }
+            if case .error(let message) = replies[100] {
+                #expect(message.contains("wrong number"))
+            } else {
+                Issue.record("expected an error reply")
+            }
             #expect(replies[101].string == "99")
         }
     }
@@ -44,7 +50,9 @@ struct RedisClientTests {
             let results = try await client.transaction([["SET", "a", "1"], ["INCR", "a"], ["GET", "a"]])
             #expect(results == [.status("OK"), .integer(2), .bulk(Array("2".utf8))])
 
-            await #expect(throws: RedisError.self) { try await client.transaction([["SET", "a", "1"], ["NOSUCHCOMMAND"]]) }
+            await #expect(throws: RedisError.self) {
+                try await client.transaction([["SET", "a", "1"], ["NOSUCHCOMMAND"]])
+            }
             #expect(try await client.send("GET", "a").string == "2", "EXECABORT must not have written anything")
 
             let aborted = try await client.withConnection { connection throws(RedisError) -> Bool in

@@ -28,7 +28,9 @@ struct MoneyTests {
     @Test("split: parts always sum to the total, carry its sign, and stay within one minor unit of the exact share")
     func splitProperty() throws {
         var generator = SeededGenerator(seed: 0x5EED)
-        let magnitudes: [ClosedRange<Int64>] = [0...10, 0...1_000_000, 0...Int64.max / 3, Int64.max - 10_000...Int64.max]
+        let magnitudes: [ClosedRange<Int64>] = [
+            0...10, 0...1_000_000, 0...Int64.max / 3, Int64.max - 10_000...Int64.max,
+        ]
         for iteration in 0..<20_000 {
             let range = magnitudes[iteration % magnitudes.count]
             var amount = Int64.random(in: range, using: &generator)
@@ -40,8 +42,13 @@ struct MoneyTests {
             var sum: Int64 = 0
             for (part, bps) in zip(parts, shares) {
                 #expect(part.currency == .usd)
-                #expect(amount >= 0 ? part.minorUnits >= 0 : part.minorUnits <= 0, "part of the opposite sign: \(part) of \(money)")
-                sum = try #require(Optional(sum.addingReportingOverflow(part.minorUnits)).flatMap { $0.overflow ? nil : $0.partialValue })
+                #expect(
+                    amount >= 0 ? part.minorUnits >= 0 : part.minorUnits <= 0,
+                    "part of the opposite sign: \(part) of \(money)")
+                sum = try #require(
+                    Optional(sum.addingReportingOverflow(part.minorUnits)).flatMap {
+                        $0.overflow ? nil : $0.partialValue
+                    })
                 // |part − exact share| < 1 minor unit
                 let exact = amount.magnitude.multipliedFullWidth(by: UInt64(bps))
                 let (floor, remainder) = UInt64(10_000).dividingFullWidth(exact)
@@ -82,8 +89,12 @@ struct MoneyTests {
         #expect(try a.adding(Money(minorUnits: 50, currency: .usd)).minorUnits == 1300)
         #expect(try a.subtracting(Money(minorUnits: 1300, currency: .usd)).minorUnits == -50)
         #expect(throws: MoneyError.currencyMismatch(.usd, .eur)) { try a.adding(Money(minorUnits: 1, currency: .eur)) }
-        #expect(throws: MoneyError.self) { try Money(minorUnits: .max, currency: .usd).adding(Money(minorUnits: 1, currency: .usd)) }
-        #expect(throws: MoneyError.self) { try Money(minorUnits: .min, currency: .usd).subtracting(Money(minorUnits: 1, currency: .usd)) }
+        #expect(throws: MoneyError.self) {
+            try Money(minorUnits: .max, currency: .usd).adding(Money(minorUnits: 1, currency: .usd))
+        }
+        #expect(throws: MoneyError.self) {
+            try Money(minorUnits: .min, currency: .usd).subtracting(Money(minorUnits: 1, currency: .usd))
+        }
         #expect(throws: MoneyError.self) { try Money(minorUnits: .max / 2 + 1, currency: .usd).multiplied(by: 2) }
     }
 
@@ -103,10 +114,13 @@ struct MoneyTests {
         #expect(throws: MoneyError.self) { try huge.share(basisPoints: 20_000, rounding: .down) }
     }
 
-    @Test("description shows exactly the currency's decimals", arguments: [
-        (Int64(1250), "USD", "12.50 USD"), (500, "JPY", "500 JPY"), (1234, "KWD", "1.234 KWD"),
-        (-5, "USD", "-0.05 USD"), (1_500_000_000, "SOL", "1.500000000 SOL"), (Int64.min, "USD", "-92233720368547758.08 USD"),
-    ])
+    @Test(
+        "description shows exactly the currency's decimals",
+        arguments: [
+            (Int64(1250), "USD", "12.50 USD"), (500, "JPY", "500 JPY"), (1234, "KWD", "1.234 KWD"),
+            (-5, "USD", "-0.05 USD"), (1_500_000_000, "SOL", "1.500000000 SOL"),
+            (Int64.min, "USD", "-92233720368547758.08 USD"),
+        ])
     func description(minorUnits: Int64, code: String, expected: String) throws {
         #expect(Money(minorUnits: minorUnits, currency: try Currency(code: code)).description == expected)
     }
@@ -114,9 +128,11 @@ struct MoneyTests {
 
 @Suite("Currency")
 struct CurrencyTests {
-    @Test("exponents follow ISO 4217, and SOL is in lamports", arguments: [
-        ("JPY", 0), ("USD", 2), ("EUR", 2), ("KWD", 3), ("BHD", 3), ("CLF", 4), ("KRW", 0), ("sol", 9), ("usd", 2),
-    ])
+    @Test(
+        "exponents follow ISO 4217, and SOL is in lamports",
+        arguments: [
+            ("JPY", 0), ("USD", 2), ("EUR", 2), ("KWD", 3), ("BHD", 3), ("CLF", 4), ("KRW", 0), ("sol", 9), ("usd", 2),
+        ])
     func exponents(code: String, exponent: Int) throws {
         let currency = try Currency(code: code)
         #expect(currency.exponent == exponent)

@@ -23,7 +23,12 @@ struct TimestampTests {
         #expect(try Timestamp(rfc3339: "2018-04-01T00:00:31.123456Z").millisecondsSinceEpoch % 1000 == 123)
     }
 
-    @Test("refuses impossible dates and other text", arguments: ["2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-22", "yesterday", "2026-11-22T25:00:00Z", "2026-11-22T10:00:00"])
+    @Test(
+        "refuses impossible dates and other text",
+        arguments: [
+            "2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-22", "yesterday", "2026-11-22T25:00:00Z",
+            "2026-11-22T10:00:00",
+        ])
     func malformed(text: String) {
         #expect(throws: TimestampError.malformed(text)) { try Timestamp(rfc3339: text) }
     }
@@ -44,7 +49,9 @@ struct IdentifierTests {
         #expect(seen.count == 1000)
     }
 
-    @Test("malformed ids are refused", arguments: ["pay", "_abc", "pay_", "pay_abc-def", "pay_" + String(repeating: "a", count: 65)])
+    @Test(
+        "malformed ids are refused",
+        arguments: ["pay", "_abc", "pay_", "pay_abc-def", "pay_" + String(repeating: "a", count: 65)])
     func malformed(raw: String) {
         #expect(throws: IdentifierError.self) { try Identifier(raw) }
     }
@@ -65,13 +72,17 @@ struct IdentifierTests {
     @Test("bus events use EventBridge's envelope")
     func busEvent() throws {
         struct Detail: Codable, Sendable { let paymentId: String }
-        let event = BusEvent(detailType: "payment.processed", source: "smartpay.pay", time: Timestamp(millisecondsSinceEpoch: 0), detail: Detail(paymentId: "pay_1"))
+        let event = BusEvent(
+            detailType: "payment.processed", source: "smartpay.pay", time: Timestamp(millisecondsSinceEpoch: 0),
+            detail: Detail(paymentId: "pay_1"))
         #expect(event.version == "0")
         #expect(event.time == "1970-01-01T00:00:00Z")
         #expect(event.id.hasPrefix("evt_"))
         let decoded = try JSONValueDecoder(keyStrategy: .useDefaultKeys).decode(
             BusEvent<JSONValue>.self,
-            from: Array(#"{"version":"0","id":"e1","detail-type":"x.y","source":"s","account":"1","time":"t","region":"r","resources":[],"detail":{"a":1}}"#.utf8))
+            from: Array(
+                #"{"version":"0","id":"e1","detail-type":"x.y","source":"s","account":"1","time":"t","region":"r","resources":[],"detail":{"a":1}}"#
+                    .utf8))
         #expect(decoded.detailType == "x.y")
         #expect(decoded.detail["a"] == .number("1"))
     }

@@ -19,7 +19,9 @@ actor FakeRuntimeAPI {
         let body: Data
         let errorType: String?
         var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] }
-        static func == (a: Outcome, b: Outcome) -> Bool { a.kind == b.kind && a.body == b.body && a.errorType == b.errorType }
+        static func == (a: Outcome, b: Outcome) -> Bool {
+            a.kind == b.kind && a.body == b.body && a.errorType == b.errorType
+        }
     }
 
     private var queue: [Pending] = []
@@ -81,7 +83,8 @@ actor FakeRuntimeAPI {
             var headers = HTTPFields()
             headers[.init("Lambda-Runtime-Aws-Request-Id")!] = pending.id
             headers[.init("Lambda-Runtime-Deadline-Ms")!] = String(pending.deadlineMilliseconds)
-            headers[.init("Lambda-Runtime-Invoked-Function-Arn")!] = "arn:aws:lambda:us-east-1:000000000000:function:split"
+            headers[.init("Lambda-Runtime-Invoked-Function-Arn")!] =
+                "arn:aws:lambda:us-east-1:000000000000:function:split"
             if let traceID = pending.traceID { headers[.init("Lambda-Runtime-Trace-Id")!] = traceID }
             headers[.contentType] = "application/json"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: pending.payload)))

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("The Runtime API loop of a real function binary against a fake Runtime API", .serialized)
 struct RuntimeAPILoopTests {
@@ -18,10 +18,13 @@ struct RuntimeAPILoopTests {
             #expect(error.kind == .error)
             #expect(error.errorType == "InvalidRequest")
             #expect(error.json?["errorType"] as? String == "InvalidRequest")
-            #expect(error.json?["errorMessage"] as? String == "amount: expected an integer number of minor units, got 12.5")
+            #expect(
+                error.json?["errorMessage"] as? String == "amount: expected an integer number of minor units, got 12.5")
 
             let traced = await api.enqueue(
-                Data(#"{"amount": 1, "currency": "USD", "parts_bps": [10000], "echo_environment": ["_X_AMZN_TRACE_ID"]}"#.utf8),
+                Data(
+                    #"{"amount": 1, "currency": "USD", "parts_bps": [10000], "echo_environment": ["_X_AMZN_TRACE_ID"]}"#
+                        .utf8),
                 traceID: "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1")
             let tracedOutcome = try await within(.seconds(20)) { await api.outcome(traced) }
             let environment = tracedOutcome.json?["environment"] as? [String: String]
@@ -38,7 +41,9 @@ struct RuntimeAPILoopTests {
         try await FakeRuntimeAPI.withFunction { api, _ in
             for ignoring in [false, true] {
                 let slow = await api.enqueue(
-                    Data(#"{"amount": 1, "currency": "USD", "parts_bps": [10000], "sleep_ms": 3000, "ignore_cancellation": \#(ignoring)}"#.utf8),
+                    Data(
+                        #"{"amount": 1, "currency": "USD", "parts_bps": [10000], "sleep_ms": 3000, "ignore_cancellation": \#(ignoring)}"#
+                            .utf8),
                     timeout: .milliseconds(500))
                 let started = ContinuousClock.now
                 let outcome = try await within(.seconds(20)) { await api.outcome(slow) }
@@ -46,7 +51,9 @@ struct RuntimeAPILoopTests {
                 #expect(outcome.errorType == "Sandbox.Timedout")
                 let message = outcome.json?["errorMessage"] as? String ?? ""
                 #expect(message.hasPrefix("Task timed out after 0.") && message.hasSuffix(" seconds"), "\(message)")
-                #expect(ContinuousClock.now - started < .milliseconds(2500), "the timeout is reported at the deadline, not when the handler ends")
+                #expect(
+                    ContinuousClock.now - started < .milliseconds(2500),
+                    "the timeout is reported at the deadline, not when the handler ends")
             }
             let after = await api.enqueue(try Executables.event("split/three-way.json"))
             #expect(try await within(.seconds(20)) { await api.outcome(after) }.kind == .response)
@@ -56,12 +63,14 @@ struct RuntimeAPILoopTests {
     @Test("a response over 6 MB is reported as an error, not sent")
     func oversized() async throws {
         try await FakeRuntimeAPI.withFunction { api, _ in
-            let big = await api.enqueue(Data(#"{"amount": 1, "currency": "USD", "parts_bps": [10000], "response_bytes": 6500000}"#.utf8))
+            let big = await api.enqueue(
+                Data(#"{"amount": 1, "currency": "USD", "parts_bps": [10000], "response_bytes": 6500000}"#.utf8))
             let outcome = try await within(.seconds(30)) { await api.outcome(big) }
             #expect(outcome.kind == .error)
             #expect(outcome.errorType == "Function.ResponseSizeTooLarge")
             #expect((outcome.json?["errorMessage"] as? String)?.contains("6291556 bytes") == true)
-            let fits = await api.enqueue(Data(#"{"amount": 1, "currency": "USD", "parts_bps": [10000], "response_bytes": 6000000}"#.utf8))
+            let fits = await api.enqueue(
+                Data(#"{"amount": 1, "currency": "USD", "parts_bps": [10000], "response_bytes": 6000000}"#.utf8))
             #expect(try await within(.seconds(30)) { await api.outcome(fits) }.kind == .response)
         }
     }

@@ -13,7 +13,8 @@ public final class ChildProcess: @unchecked Sendable {
     public init(
         _ executable: URL, arguments: [String] = [], environment: [String: String]? = nil, stdinPath: String? = nil
     ) throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smartpay-child-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "smartpay-child-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         stdoutPath = folder.appendingPathComponent("stdout").path
         stderrPath = folder.appendingPathComponent("stderr").path
@@ -48,7 +49,9 @@ public final class ChildProcess: @unchecked Sendable {
 
         var pid: pid_t = 0
         let result = posix_spawn(&pid, executable.path, &actions, &attributes, argv, envp)
-        guard result == 0 else { throw TestSupportError("posix_spawn \(executable.path) failed: \(String(cString: strerror(result)))") }
+        guard result == 0 else {
+            throw TestSupportError("posix_spawn \(executable.path) failed: \(String(cString: strerror(result)))")
+        }
         self.pid = pid
     }
 

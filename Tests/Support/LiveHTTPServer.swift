@@ -19,7 +19,9 @@ public enum LiveHTTPServer {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
             var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next(), port > 0 else { throw TestSupportError("the test server did not start") }
+            guard let port = await iterator.next(), port > 0 else {
+                throw TestSupportError("the test server did not start")
+            }
             do {
                 let result = try await body(port)
                 group.cancelAll()

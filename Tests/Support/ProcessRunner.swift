@@ -15,7 +15,9 @@ public enum Executables {
     /// A product built by this package (debug or release, whichever the tests run from).
     public static func built(_ name: String) throws -> URL {
         let bundle = Bundle.main.bundleURL
-        var candidates = [bundle.appendingPathComponent(name), bundle.deletingLastPathComponent().appendingPathComponent(name)]
+        var candidates = [
+            bundle.appendingPathComponent(name), bundle.deletingLastPathComponent().appendingPathComponent(name),
+        ]
         candidates.append(repositoryRoot.appendingPathComponent(".build/debug/\(name)"))
         for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.path) {
             return candidate
@@ -60,7 +62,9 @@ public enum ProcessRunner {
         for (key, value) in environment { env[key] = value }
         var stdinPath: String?
         if let stdin {
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("smartpay-stdin-\(UUID().uuidString)").path
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "smartpay-stdin-\(UUID().uuidString)"
+            ).path
             try stdin.write(to: URL(fileURLWithPath: path))
             stdinPath = path
         }

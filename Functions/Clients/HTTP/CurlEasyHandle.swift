@@ -28,7 +28,9 @@ final class CurlEasyHandle: @unchecked Sendable {
     }
 
     /// Performs one request, blocking the calling thread.
-    func perform(_ request: HTTPClientRequest, timeout: Duration, options: Options) throws(HTTPClientError) -> HTTPClientResponse {
+    func perform(_ request: HTTPClientRequest, timeout: Duration, options: Options) throws(HTTPClientError)
+        -> HTTPClientResponse
+    {
         curl_easy_reset(handle)
         let accumulator = ResponseAccumulator(limit: options.maximumResponseBytes)
         let unmanaged = Unmanaged.passRetained(accumulator)
@@ -60,7 +62,9 @@ final class CurlEasyHandle: @unchecked Sendable {
                 try set(CURLOPT_POSTFIELDSIZE_LARGE, offset: curl_off_t(body.count))
                 try body.withUnsafeBufferPointer { (bytes) throws(HTTPClientError) in
                     // COPYPOSTFIELDS copies the bytes, so the buffer need not outlive this call.
-                    let pointer = bytes.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(("" as StaticString).utf8Start)
+                    let pointer =
+                        bytes.baseAddress.map { UnsafeRawPointer($0) }
+                        ?? UnsafeRawPointer(("" as StaticString).utf8Start)
                     try set(CURLOPT_COPYPOSTFIELDS, pointer: UnsafeMutableRawPointer(mutating: pointer))
                 }
             }
@@ -78,21 +82,26 @@ final class CurlEasyHandle: @unchecked Sendable {
             }
             try set(CURLOPT_HTTPHEADER, pointer: UnsafeMutableRawPointer(headerList))
 
-            try set(CURLOPT_WRITEFUNCTION, callback: { data, size, count, context in
-                let accumulator = Unmanaged<ResponseAccumulator>.fromOpaque(context!).takeUnretainedValue()
-                return accumulator.appendBody(data, size * count)
-            })
+            try set(
+                CURLOPT_WRITEFUNCTION,
+                callback: { data, size, count, context in
+                    let accumulator = Unmanaged<ResponseAccumulator>.fromOpaque(context!).takeUnretainedValue()
+                    return accumulator.appendBody(data, size * count)
+                })
             try set(CURLOPT_WRITEDATA, pointer: unmanaged.toOpaque())
-            try set(CURLOPT_HEADERFUNCTION, callback: { data, size, count, context in
-                let accumulator = Unmanaged<ResponseAccumulator>.fromOpaque(context!).takeUnretainedValue()
-                return accumulator.appendHeader(data, size * count)
-            })
+            try set(
+                CURLOPT_HEADERFUNCTION,
+                callback: { data, size, count, context in
+                    let accumulator = Unmanaged<ResponseAccumulator>.fromOpaque(context!).takeUnretainedValue()
+                    return accumulator.appendHeader(data, size * count)
+                })
             try set(CURLOPT_HEADERDATA, pointer: unmanaged.toOpaque())
 
             let result = curl_easy_perform(handle)
             guard result == CURLE_OK else {
                 let detail = String(cString: errors.baseAddress!)
-                let message = "\(method) \(Self.redactedURL(request.url)): \(detail.isEmpty ? Self.describe(result) : detail)"
+                let message =
+                    "\(method) \(Self.redactedURL(request.url)): \(detail.isEmpty ? Self.describe(result) : detail)"
                 if accumulator.overflowed {
                     throw HTTPClientError(.responseTooLarge, "\(message) (over \(options.maximumResponseBytes) bytes)")
                 }

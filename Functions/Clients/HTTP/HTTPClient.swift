@@ -34,7 +34,9 @@ public final class HTTPClient: Sendable {
     /// - Throws: `HTTPClientError` when no response arrived (connection, TLS, timeout, size).
     public func execute(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         do {
-            return try await io.run { () throws(HTTPClientError) -> HTTPClientResponse in try self.executeBlocking(request) }
+            return try await io.run { () throws(HTTPClientError) -> HTTPClientResponse in
+                try self.executeBlocking(request)
+            }
         } catch let error as HTTPClientError {
             throw error
         } catch {

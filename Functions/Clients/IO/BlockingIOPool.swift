@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A small pool of dedicated OS threads for blocking C calls (hiredis, libcurl), so that a slow server never
@@ -59,11 +59,13 @@ public final class BlockingIOPool: @unchecked Sendable {
     private func startWorker() {
         let box = Unmanaged.passRetained(self).toOpaque()
         var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { argument in
-            let pool = Unmanaged<BlockingIOPool>.fromOpaque(argument!).takeRetainedValue()
-            pool.workLoop()
-            return nil
-        }, box)
+        let result = pthread_create(
+            &thread, nil,
+            { argument in
+                let pool = Unmanaged<BlockingIOPool>.fromOpaque(argument!).takeRetainedValue()
+                pool.workLoop()
+                return nil
+            }, box)
         precondition(result == 0, "pthread_create failed with \(result)")
         pthread_detach(thread)
     }

@@ -61,7 +61,9 @@ public final class RedisClient: Sendable {
     }
 
     /// Runs a Lua script by its SHA-1 (`EVALSHA`), loading it first when the server does not know it.
-    public func evaluate(_ script: RedisScript, keys: [String], arguments: [String]) async throws(RedisError) -> RedisReply {
+    public func evaluate(_ script: RedisScript, keys: [String], arguments: [String]) async throws(RedisError)
+        -> RedisReply
+    {
         try await withConnection { connection throws(RedisError) in
             try script.evaluate(on: connection, keys: keys, arguments: arguments)
         }

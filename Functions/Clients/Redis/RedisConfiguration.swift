@@ -33,7 +33,8 @@ public struct RedisConfiguration: Hashable, Sendable {
     public init(url: String) throws(RedisError) {
         self.init()
         guard url.hasPrefix("redis://") else {
-            throw RedisError(.invalidURL, "expected redis://[[user]:password@]host[:port][/db], got \"\(Self.redacted(url))\"")
+            throw RedisError(
+                .invalidURL, "expected redis://[[user]:password@]host[:port][/db], got \"\(Self.redacted(url))\"")
         }
         var rest = Substring(url.dropFirst("redis://".count))
         if let slash = rest.firstIndex(of: "/") {

@@ -1,9 +1,9 @@
 internal import CHiredis
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One connection to Redis over hiredis: the only place that touches hiredis.
@@ -129,7 +129,9 @@ public final class RedisConnection: @unchecked Sendable {
         let replies = try pipeline(all)
         for reply in replies.dropLast() {
             if case .error(let message) = reply {
-                if case .error(let execMessage) = replies.last! { throw RedisError(.server, "\(execMessage) (\(message))") }
+                if case .error(let execMessage) = replies.last! {
+                    throw RedisError(.server, "\(execMessage) (\(message))")
+                }
                 throw RedisError(.server, message)
             }
         }
@@ -170,7 +172,8 @@ public final class RedisConnection: @unchecked Sendable {
         guard let context else { return RedisError(.connectionLost, what) }
         let message = Self.errorString(context)
         let code = context.pointee.err
-        if code == REDIS_ERR_IO, errno == EAGAIN || errno == EWOULDBLOCK || message.contains("temporarily unavailable") {
+        if code == REDIS_ERR_IO, errno == EAGAIN || errno == EWOULDBLOCK || message.contains("temporarily unavailable")
+        {
             return RedisError(.timeout, "\(what): no reply from \(endpoint) within the command timeout")
         }
         if code == REDIS_ERR_PROTOCOL { return RedisError(.protocolError, "\(what): \(message)") }
@@ -230,9 +233,13 @@ public final class RedisConnection: @unchecked Sendable {
             guard let str = value.str else { return .bulk([]) }
             return .bulk(Array(UnsafeRawBufferPointer(start: str, count: value.len)))
         case REDIS_REPLY_STATUS:
-            return .status(value.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: value.len), as: UTF8.self) } ?? "")
+            return .status(
+                value.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: value.len), as: UTF8.self) }
+                    ?? "")
         case REDIS_REPLY_ERROR:
-            return .error(value.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: value.len), as: UTF8.self) } ?? "")
+            return .error(
+                value.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: value.len), as: UTF8.self) }
+                    ?? "")
         case REDIS_REPLY_INTEGER:
             return .integer(Int64(value.integer))
         case REDIS_REPLY_ARRAY:

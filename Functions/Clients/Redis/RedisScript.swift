@@ -12,7 +12,9 @@ public final class RedisScript: Sendable {
     }
 
     /// Runs the script on a connection (blocking).
-    public func evaluate(on connection: RedisConnection, keys: [String], arguments: [String]) throws(RedisError) -> RedisReply {
+    public func evaluate(on connection: RedisConnection, keys: [String], arguments: [String]) throws(RedisError)
+        -> RedisReply
+    {
         if let known = sha.withLock({ $0 }) {
             let reply = try connection.sendReturningErrors(command(sha: known, keys: keys, arguments: arguments))
             if case .error(let message) = reply {

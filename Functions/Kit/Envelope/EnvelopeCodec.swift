@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import SmartPayCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Recognises the three shapes an event may come in and unwraps the function's own event; wraps the answer in the
 /// matching shape.
@@ -20,7 +21,8 @@ enum EnvelopeCodec {
             let detail = members["detail"]
         {
             guard case .object = detail else {
-                throw FunctionError(.invalidRequest, "detail: expected a JSON object in the EventBridge event", field: "detail")
+                throw FunctionError(
+                    .invalidRequest, "detail: expected a JSON object in the EventBridge event", field: "detail")
             }
             let resources = members["resources"].flatMap { value -> [String]? in
                 guard case .array(let items) = value else { return nil }
@@ -49,7 +51,8 @@ enum EnvelopeCodec {
             method: http?["method"]?.stringValue ?? "GET",
             path: http?["path"]?.stringValue ?? members["rawPath"]?.stringValue ?? "/",
             routeKey: members["routeKey"]?.stringValue ?? "$default",
-            headers: Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, b in a + "," + b }),
+            headers: Dictionary(
+                headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, b in a + "," + b }),
             queryStringParameters: stringMap(members["queryStringParameters"]),
             pathParameters: pathParameters,
             requestContext: context)
@@ -58,7 +61,8 @@ enum EnvelopeCodec {
         if let body = members["body"]?.stringValue, !body.isEmpty {
             if members["isBase64Encoded"] == .bool(true) {
                 guard let decoded = Data(base64Encoded: body) else {
-                    throw FunctionError(.invalidRequest, "body: isBase64Encoded is true but the body is not valid base64")
+                    throw FunctionError(
+                        .invalidRequest, "body: isBase64Encoded is true but the body is not valid base64")
                 }
                 bodyBytes = Array(decoded)
             } else {
@@ -68,7 +72,8 @@ enum EnvelopeCodec {
         var event: JSONValue = .object([:])
         if !bodyBytes.isEmpty {
             if let contentType = request.header("content-type"), !contentType.lowercased().contains("json") {
-                throw FunctionError(.invalidRequest, "content-type \"\(contentType)\" is not supported: send application/json")
+                throw FunctionError(
+                    .invalidRequest, "content-type \"\(contentType)\" is not supported: send application/json")
             }
             do {
                 event = try JSONParser().parse(bodyBytes)
@@ -83,7 +88,8 @@ enum EnvelopeCodec {
             for (name, value) in pathParameters {
                 if let existing = fields[name], existing != .string(value) {
                     throw FunctionError(
-                        .invalidRequest, "\(name): the path says \"\(value)\" but the body says \(existing.briefDescription)",
+                        .invalidRequest,
+                        "\(name): the path says \"\(value)\" but the body says \(existing.briefDescription)",
                         field: name)
                 }
                 fields[name] = .string(value)

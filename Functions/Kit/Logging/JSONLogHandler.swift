@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Logging
 import SmartPayCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A swift-log backend writing one JSON object per line to stderr: `time`, `level`, `logger`, `message`, then the
 /// metadata (`request_id`, `function`, …). Each line goes out in one `write`, so lines from threads never interleave.

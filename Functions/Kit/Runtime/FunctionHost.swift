@@ -1,11 +1,12 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
 import SmartPayCore
 import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Everything the harness knows about one invocation before it runs: its id, deadline and tracing headers.
 public struct InvocationMetadata: Sendable {
@@ -117,7 +118,8 @@ public final class FunctionHost<Handler: FunctionHandler>: Sendable {
             let event = try JSONValueDecoder().decode(Handler.Event.self, from: eventValue)
             let timeout = Self.timeoutDescription(from: started, to: deadline)
             let handler = self.handler
-            let output = try await Self.run(until: deadline, timeoutMessage: "Task timed out after \(timeout) seconds") {
+            let output = try await Self.run(until: deadline, timeoutMessage: "Task timed out after \(timeout) seconds")
+            {
                 try await handler.handle(event, context: context)
             }
             let body = try encoder.encode(output)
@@ -157,7 +159,9 @@ public final class FunctionHost<Handler: FunctionHandler>: Sendable {
             configuration: configuration)
         let handler = self.handler
         do {
-            return try await Self.run(until: deadline, timeoutMessage: "Task timed out after \(Self.seconds(timeout)) seconds") {
+            return try await Self.run(
+                until: deadline, timeoutMessage: "Task timed out after \(Self.seconds(timeout)) seconds"
+            ) {
                 try await handler.handle(event, context: context)
             }
         } catch {
@@ -182,7 +186,8 @@ public final class FunctionHost<Handler: FunctionHandler>: Sendable {
         return now.advanced(by: .milliseconds(remaining))
     }
 
-    static func timeoutDescription(from start: ContinuousClock.Instant, to deadline: ContinuousClock.Instant) -> String {
+    static func timeoutDescription(from start: ContinuousClock.Instant, to deadline: ContinuousClock.Instant) -> String
+    {
         seconds(deadline - start)
     }
 
@@ -244,7 +249,8 @@ private final class ResumeOnce<T: Sendable>: Sendable {
 
     @discardableResult
     func resume(with result: Result<T, any Error>) -> Bool {
-        let (continuation, action) = state.withLock { state -> (CheckedContinuation<T, any Error>?, (@Sendable () -> Void)?) in
+        let (continuation, action) = state.withLock {
+            state -> (CheckedContinuation<T, any Error>?, (@Sendable () -> Void)?) in
             guard !state.finished else { return (nil, nil) }
             state.finished = true
             defer {

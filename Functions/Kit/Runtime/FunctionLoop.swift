@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The invocation loop: next → invoke → respond | fail, for as long as the source has invocations. A failing
 /// invocation is reported and the loop goes on; a failing source ends it.

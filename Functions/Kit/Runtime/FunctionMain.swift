@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Logging
 import SmartPayCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The entry point of every function executable: `await FunctionMain.run(FraudHandler.self, name: "fraud")`.
 ///
@@ -18,13 +19,18 @@ public enum FunctionMain {
     public static func run<Handler: FunctionHandler>(_ handler: Handler.Type, name: String) async -> Never {
         let configuration = FunctionConfiguration.fromEnvironment()
         let functionName = configuration["AWS_LAMBDA_FUNCTION_NAME"] ?? name
-        let level = Logger.Level(rawValue: (configuration["LOG_LEVEL"] ?? configuration["AWS_LAMBDA_LOG_LEVEL"] ?? "info").lowercased()) ?? .info
+        let level =
+            Logger.Level(
+                rawValue: (configuration["LOG_LEVEL"] ?? configuration["AWS_LAMBDA_LOG_LEVEL"] ?? "info").lowercased())
+            ?? .info
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
         let logger = Logger(label: "smartpay.\(functionName)")
         let arguments = Array(CommandLine.arguments.dropFirst())
 
         if let endpoint = configuration["AWS_LAMBDA_RUNTIME_API"] {
-            await serveRuntimeAPI(Handler.self, endpoint: endpoint, functionName: functionName, configuration: configuration, logger: logger)
+            await serveRuntimeAPI(
+                Handler.self, endpoint: endpoint, functionName: functionName, configuration: configuration,
+                logger: logger)
         }
         if arguments.first == "-h" || arguments.first == "--help" {
             print("usage: \(name) [EVENT_FILE | -]   (the event on stdin when no file is given)")
@@ -42,9 +48,11 @@ public enum FunctionMain {
         let timeoutSeconds = Int(configuration["SMARTPAY_TIMEOUT_SECONDS"] ?? "") ?? 60
         let host: FunctionHost<Handler>
         do {
-            host = try await FunctionHost<Handler>(functionName: functionName, configuration: configuration, logger: logger)
+            host = try await FunctionHost<Handler>(
+                functionName: functionName, configuration: configuration, logger: logger)
         } catch {
-            let failure = FunctionError(.internal, "initialisation failed: \(FunctionError(wrapping: error).message)", underlying: error)
+            let failure = FunctionError(
+                .internal, "initialisation failed: \(FunctionError(wrapping: error).message)", underlying: error)
             logger.error("initialisation failed", metadata: ["error": .string(String(describing: error))])
             writeOut(failure.errorDocument)
             exit(1)
@@ -62,15 +70,19 @@ public enum FunctionMain {
         let client = RuntimeAPIClient(endpoint: endpoint)
         let host: FunctionHost<Handler>
         do {
-            host = try await FunctionHost<Handler>(functionName: functionName, configuration: configuration, logger: logger)
+            host = try await FunctionHost<Handler>(
+                functionName: functionName, configuration: configuration, logger: logger)
         } catch {
             let wrapped = FunctionError(wrapping: error)
-            let failure = FunctionError(.internal, "initialisation failed: \(wrapped.code == .internal ? String(describing: error) : wrapped.message)")
+            let failure = FunctionError(
+                .internal,
+                "initialisation failed: \(wrapped.code == .internal ? String(describing: error) : wrapped.message)")
             logger.error("initialisation failed", metadata: ["error": .string(failure.message)])
             do {
                 try await client.failInitialization(failure)
             } catch {
-                logger.error("cannot report the initialisation error", metadata: ["error": .string(String(describing: error))])
+                logger.error(
+                    "cannot report the initialisation error", metadata: ["error": .string(String(describing: error))])
             }
             exit(1)
         }
@@ -113,9 +125,9 @@ enum EventFile {
 
     static func read(_ path: String) throws(ReadError) -> [UInt8] {
         #if canImport(Glibc)
-        let readBytes = Glibc.read
+            let readBytes = Glibc.read
         #else
-        let readBytes = Darwin.read
+            let readBytes = Darwin.read
         #endif
         let descriptor: Int32 = path == "-" ? 0 : open(path, O_RDONLY)
         guard descriptor >= 0 else {

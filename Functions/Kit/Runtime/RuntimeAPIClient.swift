@@ -28,7 +28,8 @@ public struct RuntimeAPIClient: InvocationSource {
         guard let requestID = response.header("Lambda-Runtime-Aws-Request-Id"), !requestID.isEmpty else {
             throw RuntimeAPIError("the next invocation has no Lambda-Runtime-Aws-Request-Id header")
         }
-        guard let deadlineText = response.header("Lambda-Runtime-Deadline-Ms"), let deadline = Int64(deadlineText) else {
+        guard let deadlineText = response.header("Lambda-Runtime-Deadline-Ms"), let deadline = Int64(deadlineText)
+        else {
             throw RuntimeAPIError("invocation \(requestID) has no valid Lambda-Runtime-Deadline-Ms header")
         }
         let metadata = InvocationMetadata(
@@ -44,7 +45,8 @@ public struct RuntimeAPIClient: InvocationSource {
     }
 
     public func fail(_ requestID: String, error: FunctionError) async throws {
-        try await post("/runtime/invocation/\(requestID)/error", body: error.errorDocument, errorType: error.code.errorType)
+        try await post(
+            "/runtime/invocation/\(requestID)/error", body: error.errorDocument, errorType: error.code.errorType)
     }
 
     public func failInitialization(_ error: FunctionError) async throws {

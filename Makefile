@@ -1,0 +1,23 @@
+# SmartPay's build entry point. `make run` sets up and runs the platform; `make test` runs every test.
+.PHONY: run test setup build bench format clean
+
+run: setup
+	infra/scripts/run.sh
+
+test:
+	infra/scripts/test.sh
+
+setup:
+	infra/scripts/setup.sh
+
+build: setup
+	swift build
+
+bench:
+	Tests/Benchmarks/bench.sh
+
+format:
+	swift format format --in-place --recursive --parallel Package.swift $$(ls -d Functions Runtime Tests 2>/dev/null)
+
+clean:
+	rm -rf .build .build-* .smartpay
