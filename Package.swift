@@ -11,7 +11,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "SmartPayCore", targets: ["SmartPayCore"]),
-        .library(name: "SmartPayClients", targets: ["SmartPayClients"]),
+        .library(name: "SmartPayRedis", targets: ["SmartPayRedis"]),
+        .library(name: "SmartPayHTTP", targets: ["SmartPayHTTP"]),
         .library(name: "FunctionKit", targets: ["FunctionKit"]),
     ],
     dependencies: [
@@ -20,29 +21,37 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
-        // Ground: C libraries behind one small typed wrapper each (Functions/Clients).
+        // Ground: C libraries behind one small typed wrapper each. Separate modules, so that a function links
+        // libcurl (and its 30-odd shared libraries, ~5 ms of cold start) only when it calls out over HTTPS.
         .systemLibrary(
             name: "CHiredis",
-            path: "Functions/CHiredis",
+            path: "Functions/Clients/CHiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
         .systemLibrary(
             name: "CCurl",
-            path: "Functions/CCurl",
+            path: "Functions/Clients/CCurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(name: "SmartPayCore", path: "Functions/Core", swiftSettings: strict),
+        .target(name: "SmartPayIO", path: "Functions/Clients/IO", swiftSettings: strict),
         .target(
-            name: "SmartPayClients",
-            dependencies: ["CHiredis", "CCurl"],
-            path: "Functions/Clients",
+            name: "SmartPayRedis",
+            dependencies: ["CHiredis", "SmartPayIO"],
+            path: "Functions/Clients/Redis",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SmartPayHTTP",
+            dependencies: ["CCurl", "SmartPayIO"],
+            path: "Functions/Clients/HTTP",
             swiftSettings: strict
         ),
         // Middle: the function harness.
         .target(
             name: "FunctionKit",
             dependencies: [
-                "SmartPayCore", "SmartPayClients",
+                "SmartPayCore", "SmartPayIO",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Functions/Kit",
@@ -67,7 +76,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "SmartPayClients",
+                "SmartPayRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -78,7 +87,7 @@ let package = Package(
         .testTarget(
             name: "SmartPayClientsTests",
             dependencies: [
-                "SmartPayClients", "TestSupport",
+                "SmartPayRedis", "SmartPayHTTP", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Tests/ClientsTests"
@@ -93,7 +102,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "smartpay-bench",
-            dependencies: ["SmartPayClients", "SmartPayCore"],
+            dependencies: ["SmartPayRedis", "SmartPayCore"],
             path: "Tests/Benchmarks/FoundationBench",
             swiftSettings: strict
         ),

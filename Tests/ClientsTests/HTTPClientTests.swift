@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import SmartPayClients
+import SmartPayHTTP
 import TestSupport
 import Testing
 

@@ -1,5 +1,5 @@
 import Foundation
-import SmartPayClients
+import SmartPayRedis
 import TestSupport
 import Testing
 

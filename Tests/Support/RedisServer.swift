@@ -1,5 +1,5 @@
 import Foundation
-import SmartPayClients
+import SmartPayRedis
 
 /// A real `redis-server` for one test: started on 127.0.0.1 on a free port with no persistence, stopped after.
 public final class RedisServer: @unchecked Sendable {

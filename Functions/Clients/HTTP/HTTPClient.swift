@@ -1,3 +1,4 @@
+import SmartPayIO
 import Synchronization
 
 /// An HTTP/1.1 and HTTPS client over libcurl: TLS verification on by default, connections kept alive and reused.

@@ -1,3 +1,4 @@
+import SmartPayIO
 import Synchronization
 
 /// An async Redis client over a small pool of `RedisConnection`s, for many concurrent callers.

@@ -18,6 +18,10 @@ public final class RedisConnection: @unchecked Sendable {
     public let configuration: RedisConfiguration
     private var context: UnsafeMutablePointer<redisContext>?
     private var broken = true
+    /// Reused for every command's argv, so sending allocates nothing once warm.
+    private var argumentBytes: [UInt8] = []
+    private var argumentLengths: [Int] = []
+    private var argumentPointers: [UnsafePointer<CChar>?] = []
 
     /// Makes an unconnected connection; the first command connects.
     public init(configuration: RedisConfiguration) {
@@ -97,7 +101,7 @@ public final class RedisConnection: @unchecked Sendable {
         try connect()
         guard let context else { throw RedisError(.connectionFailed, "not connected to \(endpoint)") }
         for command in commands {
-            let status = Self.withArgv(command) { argc, argv, lengths in
+            let status = withArgv(command) { argc, argv, lengths in
                 redisAppendCommandArgv(context, argc, argv, lengths)
             }
             guard status == REDIS_OK else { throw fail("cannot queue a pipelined command") }
@@ -153,7 +157,7 @@ public final class RedisConnection: @unchecked Sendable {
 
     private func raw(_ arguments: [[UInt8]]) throws(RedisError) -> RedisReply {
         guard let context else { throw RedisError(.connectionFailed, "not connected to \(endpoint)") }
-        let reply = Self.withArgv(arguments) { argc, argv, lengths in
+        let reply = withArgv(arguments) { argc, argv, lengths in
             redisCommandArgv(context, argc, argv, lengths)
         }
         guard let reply else { throw fail("command \(Self.commandName(arguments)) failed") }
@@ -195,31 +199,28 @@ public final class RedisConnection: @unchecked Sendable {
         return timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
     }
 
-    /// Lays the arguments out contiguously and hands hiredis argv/argvlen arrays pointing into them.
-    private static func withArgv<R>(
+    /// Lays the arguments out contiguously in reused buffers and hands hiredis argv/argvlen arrays pointing into them.
+    private func withArgv<R>(
         _ arguments: [[UInt8]],
         _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
     ) -> R {
-        var storage: [UInt8] = []
-        storage.reserveCapacity(arguments.reduce(0) { $0 + $1.count } + 1)
-        var lengths: [Int] = []
-        lengths.reserveCapacity(arguments.count)
+        argumentBytes.removeAll(keepingCapacity: true)
+        argumentLengths.removeAll(keepingCapacity: true)
         for argument in arguments {
-            storage.append(contentsOf: argument)
-            lengths.append(argument.count)
+            argumentBytes.append(contentsOf: argument)
+            argumentLengths.append(argument.count)
         }
-        storage.append(0)
-        return storage.withUnsafeBufferPointer { bytes in
+        argumentBytes.append(0)
+        return argumentBytes.withUnsafeBufferPointer { bytes in
             let base = UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self)
-            var pointers: [UnsafePointer<CChar>?] = []
-            pointers.reserveCapacity(arguments.count)
+            argumentPointers.removeAll(keepingCapacity: true)
             var offset = 0
-            for length in lengths {
-                pointers.append(base + offset)
+            for length in argumentLengths {
+                argumentPointers.append(base + offset)
                 offset += length
             }
-            return pointers.withUnsafeMutableBufferPointer { argv in
-                lengths.withUnsafeBufferPointer { argvlen in
+            return argumentPointers.withUnsafeMutableBufferPointer { argv in
+                argumentLengths.withUnsafeBufferPointer { argvlen in
                     body(Int32(arguments.count), argv.baseAddress!, argvlen.baseAddress!)
                 }
             }

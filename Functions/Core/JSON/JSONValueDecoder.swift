@@ -233,21 +233,24 @@ struct IndexKey: CodingKey {
 /// The snake_case form of a Swift name, splitting words as `JSONEncoder.KeyEncodingStrategy.convertToSnakeCase`
 /// does: `customerId` → `customer_id`, `requestID` → `request_id`, `myURLValue` → `my_url_value`.
 public func snakeCase(_ name: String) -> String {
-    let characters = Array(name)
-    guard characters.contains(where: \.isUppercase) else { return name }
-    var result = ""
-    result.reserveCapacity(characters.count + 4)
-    for (index, character) in characters.enumerated() {
-        if character.isUppercase, index > 0 {
-            let previous = characters[index - 1]
-            let nextIsLower = index + 1 < characters.count && characters[index + 1].isLowercase
-            if previous.isLowercase || previous.isNumber || (previous.isUppercase && nextIsLower) {
-                result.append("_")
+    guard name.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) else { return name }
+    let bytes = Array(name.utf8)
+    func isUpper(_ byte: UInt8) -> Bool { byte >= 65 && byte <= 90 }
+    func isLower(_ byte: UInt8) -> Bool { byte >= 97 && byte <= 122 }
+    func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
+    var result: [UInt8] = []
+    result.reserveCapacity(bytes.count + 4)
+    for (index, byte) in bytes.enumerated() {
+        if isUpper(byte), index > 0 {
+            let previous = bytes[index - 1]
+            let nextIsLower = index + 1 < bytes.count && isLower(bytes[index + 1])
+            if isLower(previous) || isDigit(previous) || (isUpper(previous) && nextIsLower) {
+                result.append(UInt8(ascii: "_"))
             }
         }
-        result.append(contentsOf: character.lowercased())
+        result.append(isUpper(byte) ? byte + 32 : byte)
     }
-    return result
+    return String(decoding: result, as: UTF8.self)
 }
 
 extension DecodingError {

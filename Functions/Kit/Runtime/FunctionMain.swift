@@ -67,7 +67,13 @@ public enum FunctionMain {
         _ handler: Handler.Type, endpoint: String, functionName: String, configuration: FunctionConfiguration,
         logger: Logger
     ) async -> Never {
-        let client = RuntimeAPIClient(endpoint: endpoint)
+        let client: RuntimeAPIClient
+        do {
+            client = try RuntimeAPIClient(endpoint: endpoint)
+        } catch {
+            logger.error("cannot use the Runtime API", metadata: ["error": .string(String(describing: error))])
+            exit(1)
+        }
         let host: FunctionHost<Handler>
         do {
             host = try await FunctionHost<Handler>(

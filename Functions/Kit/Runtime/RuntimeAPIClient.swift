@@ -1,29 +1,40 @@
-import SmartPayClients
 import SmartPayCore
+import SmartPayIO
 
-/// The Lambda Runtime API, as AWS documents it (version 2018-06-01), over the libcurl HTTP client.
+/// The Lambda Runtime API, as AWS documents it (version 2018-06-01), over a kept-alive loopback HTTP connection.
 ///
 /// `GET …/invocation/next` waits with no client timeout; responses and errors are POSTed to
 /// `…/invocation/{id}/response|error`, initialisation failures to `…/init/error`, with the
 /// `Lambda-Runtime-Function-Error-Type` header and the JSON error document.
 public struct RuntimeAPIClient: InvocationSource {
-    private let baseURL: String
-    private let http: HTTPClient
+    private static let base = "/2018-06-01"
+    private let connection: LoopbackHTTPConnection
+    /// One thread for the blocking socket calls, so the long poll never holds a cooperative thread.
+    private let io = BlockingIOPool(maximumThreads: 1, name: "runtime-api")
 
     /// - Parameter endpoint: `host:port`, as `AWS_LAMBDA_RUNTIME_API` gives it.
-    public init(endpoint: String) {
-        self.baseURL = "http://\(endpoint)/2018-06-01"
-        var configuration = HTTPClient.Configuration()
-        configuration.maximumConcurrentRequests = 2
-        configuration.maximumResponseBytes = 7 * 1024 * 1024
-        self.http = HTTPClient(configuration: configuration)
+    /// - Throws: when the endpoint is not `host:port`.
+    public init(endpoint: String) throws {
+        self.connection = try LoopbackHTTPConnection(endpoint: endpoint)
+    }
+
+    private func send(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = [])
+        async throws
+        -> LoopbackHTTPConnection.Response
+    {
+        let connection = self.connection
+        return try await io.run {
+            try connection.exchange(method: method, path: Self.base + path, headers: headers, body: body)
+        }
     }
 
     public func next() async throws -> Invocation {
-        let response = try await http.execute(
-            HTTPClientRequest(method: "GET", url: "\(baseURL)/runtime/invocation/next", timeout: .zero))
+        // No client timeout: the Runtime API holds this request until there is an invocation.
+        let response = try await send("GET", "/runtime/invocation/next")
         guard response.status == 200 else {
-            throw RuntimeAPIError("GET /runtime/invocation/next answered \(response.status): \(response.bodyText)")
+            throw RuntimeAPIError(
+                "GET /runtime/invocation/next answered \(response.status): \(String(decoding: response.body, as: UTF8.self))"
+            )
         }
         guard let requestID = response.header("Lambda-Runtime-Aws-Request-Id"), !requestID.isEmpty else {
             throw RuntimeAPIError("the next invocation has no Lambda-Runtime-Aws-Request-Id header")
@@ -54,12 +65,12 @@ public struct RuntimeAPIClient: InvocationSource {
     }
 
     private func post(_ path: String, body: [UInt8], errorType: String?) async throws {
-        var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
+        var headers: [(String, String)] = [("Content-Type", "application/json")]
         if let errorType { headers.append(("Lambda-Runtime-Function-Error-Type", errorType)) }
-        let response = try await http.execute(
-            HTTPClientRequest(method: "POST", url: baseURL + path, headers: headers, body: body, timeout: .seconds(30)))
+        let response = try await send("POST", path, headers: headers, body: body)
         guard (200..<300).contains(response.status) else {
-            throw RuntimeAPIError("POST \(path) answered \(response.status): \(response.bodyText)")
+            throw RuntimeAPIError(
+                "POST \(path) answered \(response.status): \(String(decoding: response.body, as: UTF8.self))")
         }
     }
 }

@@ -1,1 +1,99 @@
-print("placeholder")
+import SmartPayCore
+import SmartPayRedis
+
+// smartpay-bench: the foundation's throughput figures, printed one per line as `name value unit`.
+//
+//   smartpay-bench redis PORT [REQUESTS]   GET round trips against a redis-server on 127.0.0.1:PORT
+//   smartpay-bench json [ROWS]              parse + decode of a payment-sized event
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+func seconds(_ duration: Duration) -> Double {
+    let (whole, attoseconds) = duration.components
+    return Double(whole) + Double(attoseconds) / 1e18
+}
+
+func report(_ name: String, operations: Int, elapsed: Duration) {
+    let rate = Double(operations) / seconds(elapsed)
+    print("\(name) \(Int(rate.rounded())) ops/s")
+}
+
+func redis(port: Int, requests: Int) async throws {
+    let configuration = RedisConfiguration(host: "127.0.0.1", port: port)
+    let connection = RedisConnection(configuration: configuration)
+    _ = try connection.send(["SET", "key:__rand_int__", "xxx"])
+    let get: [[UInt8]] = [Array("GET".utf8), Array("key:__rand_int__".utf8)]
+
+    // One connection, one command at a time, on the calling thread.
+    var clock = ContinuousClock.now
+    for _ in 0..<requests { _ = try connection.send(get) }
+    report("redis_get_sync_1conn", operations: requests, elapsed: ContinuousClock.now - clock)
+
+    // Pipelined 16 deep on one connection.
+    let batch = Array(repeating: get, count: 16)
+    clock = ContinuousClock.now
+    for _ in 0..<(requests / 16) { _ = try connection.pipeline(batch) }
+    report("redis_get_sync_1conn_p16", operations: requests / 16 * 16, elapsed: ContinuousClock.now - clock)
+
+    // The async client with one connection: each await hops to the client's I/O thread and back.
+    let single = RedisClient(configuration: configuration, maximumConnections: 1)
+    clock = ContinuousClock.now
+    for _ in 0..<requests { _ = try await single.send(bytes: get) }
+    report("redis_get_async_1conn", operations: requests, elapsed: ContinuousClock.now - clock)
+
+    // The async client under concurrency, as redis-benchmark's 50 clients run.
+    for (callers, connections) in [(50, 8), (50, 50)] {
+        let pooled = RedisClient(configuration: configuration, maximumConnections: connections)
+        let perCaller = requests / callers
+        clock = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<callers {
+                group.addTask { for _ in 0..<perCaller { _ = try await pooled.send(bytes: get) } }
+            }
+            try await group.waitForAll()
+        }
+        report(
+            "redis_get_async_\(callers)callers_\(connections)conn", operations: perCaller * callers,
+            elapsed: ContinuousClock.now - clock)
+    }
+}
+
+func json(rows: Int) throws {
+    struct Payment: Decodable {
+        let money: Money
+        let customerId: String
+        let paymentMethod: [String: String]
+        init(from decoder: any Decoder) throws {
+            money = try Money(from: decoder)
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            customerId = try container.decode(String.self, forKey: .customerId)
+            paymentMethod = try container.decode([String: String].self, forKey: .paymentMethod)
+        }
+        enum CodingKeys: String, CodingKey { case customerId, paymentMethod }
+    }
+    let text = Array(
+        #"{"amount": 2000, "currency": "USD", "customer_id": "c_7", "merchant_id": "m_42", "payment_method": {"type": "card", "token": "pm_card_visa"}, "description": "order 1234", "metadata": {"order": "1234"}}"#
+            .utf8)
+    let decoder = JSONValueDecoder()
+    let clock = ContinuousClock.now
+    var total: Int64 = 0
+    for _ in 0..<rows { total &+= try decoder.decode(Payment.self, from: text).money.minorUnits }
+    report("json_parse_decode_payment", operations: rows, elapsed: ContinuousClock.now - clock)
+    if total == 42 { print("") }
+}
+
+let arguments = CommandLine.arguments
+switch arguments.count > 1 ? arguments[1] : "" {
+case "redis":
+    guard arguments.count > 2, let port = Int(arguments[2]) else {
+        print("usage: smartpay-bench redis PORT [REQUESTS]")
+        exit(2)
+    }
+    try await redis(port: port, requests: arguments.count > 3 ? Int(arguments[3]) ?? 100_000 : 100_000)
+case "json":
+    try json(rows: arguments.count > 2 ? Int(arguments[2]) ?? 200_000 : 200_000)
+default:
+    print("usage: smartpay-bench (redis PORT [REQUESTS] | json [ROWS])")
+    exit(2)
+}
