@@ -59,6 +59,29 @@ func redis(port: Int, requests: Int) async throws {
     }
 }
 
+/// Pipelines of 16 from 50 concurrent callers, as redis-benchmark -P 16 runs its 50 clients.
+func redisConcurrentPipelines(port: Int, requests: Int) async throws {
+    let configuration = RedisConfiguration(host: "127.0.0.1", port: port)
+    let get: [[UInt8]] = [Array("GET".utf8), Array("key:__rand_int__".utf8)]
+    let batch = Array(repeating: get, count: 16)
+    let pooled = RedisClient(configuration: configuration, maximumConnections: 50)
+    let batches = requests / 16 / 50
+    let clock = ContinuousClock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<50 {
+            group.addTask {
+                for _ in 0..<batches {
+                    _ = try await pooled.withConnection { connection throws(RedisError) in
+                        try connection.pipeline(batch)
+                    }
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    report("redis_get_async_50callers_50conn_p16", operations: batches * 50 * 16, elapsed: ContinuousClock.now - clock)
+}
+
 func json(rows: Int) throws {
     struct Payment: Decodable {
         let money: Money
@@ -90,7 +113,9 @@ case "redis":
         print("usage: smartpay-bench redis PORT [REQUESTS]")
         exit(2)
     }
-    try await redis(port: port, requests: arguments.count > 3 ? Int(arguments[3]) ?? 100_000 : 100_000)
+    let requests = arguments.count > 3 ? Int(arguments[3]) ?? 100_000 : 100_000
+    try await redis(port: port, requests: requests)
+    try await redisConcurrentPipelines(port: port, requests: requests * 4)
 case "json":
     try json(rows: arguments.count > 2 ? Int(arguments[2]) ?? 200_000 : 200_000)
 default:
