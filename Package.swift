@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         // Ground: C libraries behind one small typed wrapper each. Separate modules, so that a function links
@@ -55,6 +58,37 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Functions/Kit",
+            swiftSettings: strict
+        ),
+
+        // The local runtime: the template, warm function processes behind emulated Runtime APIs, the HTTP API,
+        // the AWS-compatible endpoint, and the `smartpay` command.
+        .target(
+            name: "SmartPayTemplate",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            path: "Runtime/Template",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SmartPayRuntime",
+            dependencies: [
+                "SmartPayTemplate", "SmartPayCore", "SmartPayRedis",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Runtime/Server",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "smartpay",
+            dependencies: [
+                "SmartPayRuntime", "SmartPayTemplate", "FunctionKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Runtime/CLI",
             swiftSettings: strict
         ),
 
@@ -99,6 +133,13 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Tests/KitTests"
+        ),
+        .testTarget(
+            name: "SmartPayRuntimeTests",
+            dependencies: [
+                "SmartPayRuntime", "SmartPayTemplate", "SmartPayHTTP", "TestSupport", "smartpay", "split",
+            ],
+            path: "Tests/RuntimeTests"
         ),
         .executableTarget(
             name: "smartpay-bench",

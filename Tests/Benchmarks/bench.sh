@@ -25,7 +25,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 ratio() { python3 -c "import sys; print(f'{100*float(sys.argv[1])/float(sys.argv[2]):.0f} %')" "$1" "$2"; }
 verdict() { python3 -c "import sys; print('met' if float(sys.argv[1]) $2 float(sys.argv[2]) else 'NOT met')" "$1" "$3"; }
 
-{
+exec > >(tee "$results")
 echo "# SmartPay foundation benchmarks"
 echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB"
@@ -88,4 +88,3 @@ echo
 
 echo "## 3. JSON parse + field-checked decode of a payment request (one core)"
 .build/release/smartpay-bench json 300000 | awk '{printf "%s: %s %s\n", $1, $2, $3}'
-} | tee "$results"

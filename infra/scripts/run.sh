@@ -1,12 +1,37 @@
 #!/usr/bin/env bash
-# The run command. Until the local runtime (`smartpay serve`) lands, it builds everything and runs the demo: the
-# test function through its one-shot mode on every example event, valid and invalid.
+# The run command: builds everything, starts the local runtime (`smartpay serve`: the HTTP API on
+# 127.0.0.1:3000, the AWS-compatible endpoint on 127.0.0.1:4566, warm function processes, an embedded Redis with its
+# data under .smartpay/), runs a short demo against it, then keeps serving until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+swift build --product smartpay
 swift build
-echo
-for event in events/split/*.json; do
-    echo "── split $event"
-    if .build/debug/split "$event" 2>/dev/null; then status=0; else status=$?; fi
-    echo "   (exit $status)"
+PORT=${PORT:-3000}
+AWS_PORT=${AWS_PORT:-4566}
+
+ready=$(mktemp)
+.build/debug/smartpay serve --port "$PORT" --aws-port "$AWS_PORT" --warm >"$ready" &
+serve=$!
+trap 'kill -TERM $serve 2>/dev/null; wait $serve 2>/dev/null; rm -f "$ready"' EXIT
+trap 'exit 0' INT TERM
+for _ in $(seq 200); do
+    grep -q '^ready' "$ready" 2>/dev/null && break
+    kill -0 $serve 2>/dev/null || { echo "smartpay serve did not start" >&2; exit 1; }
+    sleep 0.05
 done
+
+demo() { echo; echo "\$ $*"; "$@"; echo; }
+echo
+echo "── demo ──────────────────────────────────────────────────────────────────"
+demo curl -s -X POST "http://127.0.0.1:$PORT/split" -H 'content-type: application/json' \
+    -d '{"amount": 98765, "currency": "JPY", "parts_bps": [2000, 5000, 3000]}'
+demo curl -s -X POST "http://127.0.0.1:$PORT/split/KWD" -H 'content-type: application/json' \
+    -d '{"amount": 1000, "parts_bps": [3333, 3333, 3334]}'
+demo curl -s -X POST "http://127.0.0.1:$PORT/split" -H 'content-type: application/json' \
+    -d '{"amount": 12.5, "currency": "USD", "parts_bps": [10000]}'
+demo curl -s -X POST "http://127.0.0.1:$AWS_PORT/2015-03-31/functions/split/invocations" \
+    --data-binary @events/split/eventbridge.json
+echo "──────────────────────────────────────────────────────────────────────────"
+echo "SmartPay is serving: HTTP API http://127.0.0.1:$PORT, AWS endpoint http://127.0.0.1:$AWS_PORT,"
+echo "metrics http://127.0.0.1:$PORT/metrics. Ctrl-C stops it."
+wait $serve

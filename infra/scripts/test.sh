@@ -7,6 +7,9 @@ infra/scripts/setup.sh
 echo "== format"
 swift format lint --strict --recursive --parallel Package.swift $(ls -d Functions Runtime Tests 2>/dev/null)
 
+echo "== template"
+.venv/bin/cfn-lint infra/template.yaml Tests/Fixtures/runtime-template.yaml
+
 echo "== build"
 # Our targets must build without a warning; the dependencies' own warnings are theirs.
 log=$(mktemp)

@@ -9,12 +9,15 @@ import SmartPayCore
 /// Recognises the three shapes an event may come in and unwraps the function's own event; wraps the answer in the
 /// matching shape.
 enum EnvelopeCodec {
+    /// True for an API Gateway HTTP API (payload format 2.0) event.
+    static func isHTTP(_ payload: JSONValue) -> Bool {
+        payload["version"]?.stringValue == "2.0" && payload["requestContext"]?["http"] != nil
+    }
+
     /// The function's event and where it came from.
     static func unwrap(_ payload: JSONValue) throws(FunctionError) -> (event: JSONValue, source: EventSource) {
         guard case .object(let members) = payload else { return (payload, .direct) }
-        if members["version"]?.stringValue == "2.0", let context = members["requestContext"],
-            context["http"] != nil
-        {
+        if isHTTP(payload), let context = members["requestContext"] {
             return try unwrapHTTP(members, context: context)
         }
         if let detailType = members["detail-type"]?.stringValue, let source = members["source"]?.stringValue,

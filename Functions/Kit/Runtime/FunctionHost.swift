@@ -97,16 +97,16 @@ public final class FunctionHost<Handler: FunctionHandler>: Sendable {
             logger.info("invocation refused", metadata: ["error": .string(error.description)])
             return .failure(FunctionError(.invalidRequest, error.description, underlying: error))
         }
+        let isHTTP = EnvelopeCodec.isHTTP(parsed)
         let source: EventSource
         let eventValue: JSONValue
         do {
             (eventValue, source) = try EnvelopeCodec.unwrap(parsed)
         } catch {
             logger.info("invocation refused", metadata: ["error": .string(error.message)])
-            return .failure(error)
+            // Behind the HTTP API a malformed request is the client's 400, not a failed invocation.
+            return isHTTP ? .response(EnvelopeCodec.httpError(error)) : .failure(error)
         }
-        let isHTTP: Bool
-        if case .httpAPI = source { isHTTP = true } else { isHTTP = false }
 
         let context = InvocationContext(
             requestID: metadata.requestID, deadline: deadline, logger: logger, functionName: functionName,

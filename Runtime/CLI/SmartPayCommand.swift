@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import FunctionKit
+import Logging
+import SmartPayRuntime
+import SmartPayTemplate
+
+@main
+struct SmartPayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "smartpay",
+        abstract: "SmartPay's local runtime: the whole platform on one machine.",
+        subcommands: [Invoke.self, Serve.self])
+}
+
+struct CommonOptions: ParsableArguments {
+    @Option(help: "The deployment template.")
+    var template = "infra/template.yaml"
+
+    @Option(help: "Where the function executables are (default: beside smartpay).")
+    var buildDir: String?
+
+    var binaryDirectory: URL {
+        if let buildDir { return URL(fileURLWithPath: buildDir) }
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: executable).deletingLastPathComponent()
+    }
+}
+
+func bootstrapLogging() -> Logger {
+    let level =
+        Logger.Level(rawValue: (ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info").lowercased()) ?? .info
+    LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+    return Logger(label: "smartpay.runtime")
+}
+
+extension SmartPayCommand {
+    struct Invoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run one function's real binary under the emulated Runtime API with one event.",
+            discussion:
+                "Prints the response (or Lambda's error document) on stdout and Lambda's REPORT line on stderr. Exit 0 for a response, 1 for a failed invocation, 2 for a usage error."
+        )
+
+        @Argument(help: "The function's name in the template.")
+        var function: String
+
+        @Option(name: [.short, .long], help: "The event file, or - for stdin (default: {}).")
+        var event: String?
+
+        @Option(help: "Timeout in seconds (default: the template's).")
+        var timeout: Int?
+
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            let logger = bootstrapLogging()
+            let payload: [UInt8]
+            do {
+                payload = try readEvent(event)
+            } catch {
+                fail(usage: "smartpay invoke: \(error)")
+            }
+            let template: Template
+            do {
+                template = try TemplateLoader.load(common.template)
+            } catch {
+                fail(usage: "smartpay invoke: \(error)")
+            }
+            let platform: Platform
+            do {
+                platform = try Platform(
+                    template: template, binaryDirectory: common.binaryDirectory,
+                    environment: ProcessInfo.processInfo.environment.filter {
+                        $0.key == "REDIS_URL" || $0.key == "AWS_ENDPOINT_URL_LAMBDA"
+                    },
+                    maximumConcurrency: 1, timeoutOverride: timeout,
+                    logger: Logger(label: "smartpay.invoke", factory: { _ in SwiftLogNoOpLogHandler() }))
+            } catch {
+                fail(usage: "smartpay invoke: \(error)")
+            }
+            guard let name = platform.resolve(functionName: function), let pool = platform.pools[name] else {
+                let known = template.functions.keys.sorted().joined(separator: ", ")
+                fail(usage: "smartpay invoke: no function \"\(function)\" in \(common.template) (it has: \(known))")
+            }
+            let record: InvocationRecord
+            do {
+                record = try await pool.invoke(payload: payload)
+            } catch {
+                fail(usage: "smartpay invoke: \(error)")
+            }
+            let exits = await pool.stopAll()
+            let report = record.withMaxMemoryUsed(kilobytes: exits.max())
+            _ = logger
+            var output = record.outcome.payload(requestID: record.requestID)
+            output.append(0x0A)
+            FileHandle.standardOutput.write(Data(output))
+            FileHandle.standardError.write(Data((report.reportLine + "\n").utf8))
+            throw ExitCode(record.outcome.isSuccess ? 0 : 1)
+        }
+
+        private func readEvent(_ path: String?) throws -> [UInt8] {
+            guard let path else { return Array("{}".utf8) }
+            if path == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw RuntimeError("cannot read \"\(path)\"")
+            }
+            return Array(data)
+        }
+    }
+
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the platform: the HTTP API, the AWS-compatible endpoint, warm function processes, Redis.")
+
+        @Option(help: "The HTTP API's port (0 picks a free one).")
+        var port = 3000
+
+        @Option(help: "The AWS-compatible endpoint's port (0 picks a free one).")
+        var awsPort = 4566
+
+        @Option(help: "The address to listen on.")
+        var host = "127.0.0.1"
+
+        @Option(help: "Use this Redis instead of starting one (also REDIS_URL).")
+        var redisURL: String?
+
+        @Flag(help: "Start every function's process at start instead of on first use.")
+        var warm = false
+
+        @Option(help: "Concurrent invocations per function, unless the template reserves fewer.")
+        var maxConcurrency = 10
+
+        @Option(help: "Invocations that may wait per function before 429.")
+        var queueLimit = 100
+
+        @Option(help: "Where the embedded Redis keeps its data.")
+        var stateDir = ".smartpay"
+
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            let logger = bootstrapLogging()
+            var options = ServeOptions(templatePath: common.template, binaryDirectory: common.binaryDirectory)
+            options.host = host
+            options.port = port
+            options.awsPort = awsPort
+            options.redisURL = redisURL ?? ProcessInfo.processInfo.environment["REDIS_URL"]
+            options.warm = warm
+            options.maximumConcurrency = maxConcurrency
+            options.queueLimit = queueLimit
+            options.stateDirectory = stateDir
+            do {
+                try await SmartPayRuntime.Serve.run(options, logger: logger) { apiPort, awsPort in
+                    // A line a script can wait for.
+                    FileHandle.standardOutput.write(Data("ready http=\(apiPort) aws=\(awsPort)\n".utf8))
+                }
+            } catch {
+                FileHandle.standardError.write(Data("smartpay serve: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+}
+
+func fail(usage message: String) -> Never {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(2)
+}

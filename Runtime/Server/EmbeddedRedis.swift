@@ -1,0 +1,76 @@
+import Foundation
+import SmartPayRedis
+
+/// A private `redis-server` for `smartpay serve`: 127.0.0.1 on a free port, AOF on, data under `.smartpay/redis`.
+final class EmbeddedRedis: @unchecked Sendable {
+    // @unchecked: `process` is set once in `start` and read by `stop`, both called by the Platform in order.
+    private var process: Subprocess?
+    let port: Int
+    var url: String { "redis://127.0.0.1:\(port)" }
+
+    private init(port: Int) { self.port = port }
+
+    static func start(directory: URL) async throws -> EmbeddedRedis {
+        guard
+            let executable = ["/usr/bin/redis-server", "/usr/local/bin/redis-server", "/usr/sbin/redis-server"].first(
+                where: { FileManager.default.isExecutableFile(atPath: $0) })
+        else {
+            throw RuntimeError(
+                "redis-server is not installed: run `make setup` (or apt-get install redis-server), or pass --redis-url"
+            )
+        }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for _ in 0..<5 {
+            let redis = EmbeddedRedis(port: try freePort())
+            let process = try Subprocess(
+                path: executable,
+                arguments: [
+                    "--port", String(redis.port), "--bind", "127.0.0.1", "--protected-mode", "yes", "--dir",
+                    directory.path,
+                    "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--daemonize", "no", "--loglevel",
+                    "warning",
+                    "--logfile", directory.appendingPathComponent("redis.log").path,
+                ], environment: ProcessInfo.processInfo.environment)
+            redis.process = process
+            let probe = RedisConnection(
+                configuration: RedisConfiguration(
+                    host: "127.0.0.1", port: redis.port, connectTimeout: .milliseconds(200)))
+            for _ in 0..<200 {
+                if process.reap() != nil { break }
+                if (try? probe.send(["PING"])) == .status("PONG") { return redis }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            await redis.stop()
+        }
+        throw RuntimeError("redis-server did not start (see its log above)")
+    }
+
+    func stop() async {
+        guard let process else { return }
+        process.signal(SIGTERM)
+        let deadline = ContinuousClock.now.advanced(by: .seconds(5))
+        while process.reap() == nil && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        if process.reap() == nil {
+            process.signal(SIGKILL)
+            while process.reap() == nil { try? await Task.sleep(for: .milliseconds(5)) }
+        }
+        self.process = nil
+    }
+
+    static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw RuntimeError("socket() failed") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+            }
+        }
+        guard bound else { throw RuntimeError("cannot find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SmartPayCore
+import SmartPayTemplate
+
+/// The HTTP API as API Gateway runs it with payload format 2.0: a request on a template route becomes a proxy
+/// event, the function's answer becomes the response.
+struct HTTPAPIGateway: Sendable {
+    static let maximumBodyBytes = 6 * 1024 * 1024
+
+    let platform: Platform
+
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/health") { _, _ -> Response in
+            Self.json(.ok, #"{"status":"ok"}"#)
+        }
+        router.get("/metrics") { _, _ -> Response in
+            let text = await platform.metrics.render(pools: platform.pools)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        router.addMiddleware { RouteDispatcher(platform: platform) }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ body: String, headers extra: HTTPFields = [:]) -> Response {
+        var headers = extra
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+/// Matches every request against the template's routes before the router's own (health, metrics) fall through.
+struct RouteDispatcher: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let platform: Platform
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let path = request.uri.path
+        let method = request.method.rawValue
+        guard
+            let (route, parameters) = platform.template.httpRoutes.lazy.compactMap({ route in
+                route.match(method: method, path: path).map { (route, $0) }
+            }).first
+        else {
+            if path == "/health" || path == "/metrics" { return try await next(request, context) }
+            return HTTPAPIGateway.json(
+                .notFound,
+                #"{"message":"Not Found","error":"no route for \#(method) \#(path.replacingOccurrences(of: "\"", with: ""))"}"#
+            )
+        }
+        guard let body = try? await request.body.collect(upTo: HTTPAPIGateway.maximumBodyBytes) else {
+            return HTTPAPIGateway.json(
+                .contentTooLarge, #"{"message":"Request Entity Too Large","error":"the body is over 6291456 bytes"}"#)
+        }
+        let event = Self.proxyEvent(
+            request: request, route: route, parameters: parameters, body: Array(buffer: body),
+            remote: context.remoteAddressText)
+        let record: InvocationRecord
+        do {
+            record = try await platform.invoke(function: route.function, payload: event.serialized())
+        } catch FunctionPool.Refusal.tooManyRequests {
+            return HTTPAPIGateway.json(.tooManyRequests, #"{"message":"Too Many Requests"}"#)
+        } catch {
+            return HTTPAPIGateway.json(.serviceUnavailable, #"{"message":"Service Unavailable"}"#)
+        }
+        switch record.outcome {
+        case .response(let bytes):
+            return Self.response(from: bytes)
+        case .timeout:
+            return HTTPAPIGateway.json(.gatewayTimeout, #"{"message":"Endpoint request timed out"}"#)
+        default:
+            let document = record.outcome.errorDocument(requestID: record.requestID)
+            let detail = document.map { String(decoding: $0.document, as: UTF8.self) } ?? "null"
+            return HTTPAPIGateway.json(.badGateway, #"{"message":"Internal Server Error","error":\#(detail)}"#)
+        }
+    }
+
+    static func proxyEvent(
+        request: Request, route: HTTPRoute, parameters: [String: String], body: [UInt8], remote: String
+    ) -> JSONValue {
+        var headers: [String: JSONValue] = [:]
+        var cookies: [JSONValue] = []
+        for field in request.headers {
+            let name = field.name.canonicalName
+            if name == "cookie" {
+                cookies.append(
+                    contentsOf: field.value.split(separator: ";").map {
+                        .string($0.trimmingCharacters(in: .whitespaces))
+                    })
+                continue
+            }
+            if case .string(let existing)? = headers[name] {
+                headers[name] = .string(existing + "," + field.value)
+            } else {
+                headers[name] = .string(field.value)
+            }
+        }
+        let query = request.uri.query ?? ""
+        var queryParameters: [String: JSONValue] = [:]
+        for pair in query.split(separator: "&") where !pair.isEmpty {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            let key = String(parts[0]).removingPercentEncoding ?? String(parts[0])
+            let value =
+                parts.count > 1
+                ? (String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(parts[1]))
+                : ""
+            if case .string(let existing)? = queryParameters[key] {
+                queryParameters[key] = .string(existing + "," + value)
+            } else {
+                queryParameters[key] = .string(value)
+            }
+        }
+        let now = Timestamp.now()
+        let textual = String(validating: body, as: UTF8.self)
+        var event: [String: JSONValue] = [
+            "version": .string("2.0"),
+            "routeKey": .string(route.routeKey),
+            "rawPath": .string(request.uri.path),
+            "rawQueryString": .string(query),
+            "headers": .object(headers),
+            "requestContext": .object([
+                "accountId": .string(TemplateParser.account),
+                "apiId": .string("local"),
+                "domainName": .string(request.head.authority ?? "127.0.0.1"),
+                "domainPrefix": .string("local"),
+                "http": .object([
+                    "method": .string(request.method.rawValue),
+                    "path": .string(request.uri.path),
+                    "protocol": .string("HTTP/1.1"),
+                    "sourceIp": .string(remote),
+                    "userAgent": .string(request.headers[.userAgent] ?? ""),
+                ]),
+                "requestId": .string(UUID().uuidString.lowercased()),
+                "routeKey": .string(route.routeKey),
+                "stage": .string("$default"),
+                "time": .string(now.format(fractional: false)),
+                "timeEpoch": .number(String(now.millisecondsSinceEpoch)),
+            ]),
+            "isBase64Encoded": .bool(textual == nil),
+        ]
+        if !body.isEmpty { event["body"] = .string(textual ?? Data(body).base64EncodedString()) }
+        if !cookies.isEmpty { event["cookies"] = .array(cookies) }
+        if !queryParameters.isEmpty { event["queryStringParameters"] = .object(queryParameters) }
+        if !parameters.isEmpty { event["pathParameters"] = .object(parameters.mapValues { .string($0) }) }
+        return .object(event)
+    }
+
+    /// Payload format 2.0: an object with `statusCode` is a full response; anything else is a 200 JSON body.
+    static func response(from bytes: [UInt8]) -> Response {
+        guard let value = try? JSONParser().parse(bytes), case .object(let members) = value,
+            let statusText = members["statusCode"].flatMap({ value -> String? in
+                if case .number(let text) = value { return text }
+                return nil
+            }), let status = Int(statusText)
+        else {
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        var headers = HTTPFields()
+        if case .object(let fields)? = members["headers"] {
+            for (name, value) in fields {
+                if let field = HTTPField.Name(name), let text = value.stringValue { headers[field] = text }
+            }
+        }
+        if case .array(let cookies)? = members["cookies"] {
+            for cookie in cookies.compactMap(\.stringValue) {
+                headers.append(HTTPField(name: .setCookie, value: cookie))
+            }
+        }
+        var body: [UInt8] = []
+        if let text = members["body"]?.stringValue {
+            if members["isBase64Encoded"] == .bool(true) {
+                body = Data(base64Encoded: text).map(Array.init) ?? []
+            } else {
+                body = Array(text.utf8)
+            }
+        }
+        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+extension BasicRequestContext {
+    /// The caller's IP, for `requestContext.http.sourceIp`.
+    var remoteAddressText: String { "127.0.0.1" }
+}

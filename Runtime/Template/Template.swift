@@ -1,0 +1,106 @@
+/// The deployment template (`infra/template.yaml`, an AWS SAM template) as the local runtime reads it: the single
+/// source of truth for which functions exist, how they are configured and which routes reach them.
+public struct Template: Sendable {
+    /// The functions, by name.
+    public let functions: [String: FunctionSpec]
+
+    public init(functions: [String: FunctionSpec]) {
+        self.functions = functions
+    }
+
+    /// Every HTTP API route of every function.
+    public var httpRoutes: [HTTPRoute] {
+        functions.values.flatMap { function in function.httpRoutes }.sorted {
+            ($0.path, $0.method) < ($1.path, $1.method)
+        }
+    }
+}
+
+/// One `AWS::Serverless::Function`.
+public struct FunctionSpec: Sendable, Hashable {
+    /// The resource's logical id in the template (`SplitFunction`).
+    public let logicalID: String
+    /// `FunctionName`, or the logical id when none is set: what invokers call it by.
+    public let name: String
+    /// The executable that implements it (`Metadata.SmartPay.Binary`): a product of this package.
+    public let binary: String
+    /// Seconds an invocation may run (Lambda's default is 3).
+    public let timeoutSeconds: Int
+    public let memoryMB: Int
+    public let environment: [String: String]
+    /// The most concurrent invocations (`ReservedConcurrentExecutions`); nil leaves it to the runtime's default.
+    public let reservedConcurrency: Int?
+    public let httpRoutes: [HTTPRoute]
+
+    public init(
+        logicalID: String, name: String, binary: String, timeoutSeconds: Int, memoryMB: Int,
+        environment: [String: String], reservedConcurrency: Int?, httpRoutes: [HTTPRoute]
+    ) {
+        self.logicalID = logicalID
+        self.name = name
+        self.binary = binary
+        self.timeoutSeconds = timeoutSeconds
+        self.memoryMB = memoryMB
+        self.environment = environment
+        self.reservedConcurrency = reservedConcurrency
+        self.httpRoutes = httpRoutes
+    }
+
+    /// The function's ARN in the local account and region.
+    public var arn: String { "arn:aws:lambda:\(TemplateParser.region):\(TemplateParser.account):function:\(name)" }
+}
+
+/// An `HttpApi` event: a method and a path with `{parameters}` (`ANY` matches every method).
+public struct HTTPRoute: Sendable, Hashable {
+    public let method: String
+    public let path: String
+    public let function: String
+
+    public init(method: String, path: String, function: String) {
+        self.method = method.uppercased()
+        self.path = path
+        self.function = function
+    }
+
+    /// API Gateway's route key: `POST /split`.
+    public var routeKey: String { "\(method) \(path)" }
+
+    /// The path parameters when `requestPath` matches this route's path; nil otherwise.
+    public func match(method requestMethod: String, path requestPath: String) -> [String: String]? {
+        guard method == "ANY" || method == requestMethod.uppercased() else { return nil }
+        let pattern = path.split(separator: "/", omittingEmptySubsequences: true)
+        let actual = requestPath.split(separator: "/", omittingEmptySubsequences: true)
+        var parameters: [String: String] = [:]
+        for (index, part) in pattern.enumerated() {
+            if part.hasPrefix("{") && part.hasSuffix("+}") {
+                // Greedy: the rest of the path.
+                guard index < actual.count else { return nil }
+                parameters[String(part.dropFirst().dropLast(2))] = actual[index...].joined(separator: "/")
+                return parameters
+            }
+            guard index < actual.count else { return nil }
+            if part.hasPrefix("{") && part.hasSuffix("}") {
+                parameters[String(part.dropFirst().dropLast())] = String(actual[index])
+            } else if part != actual[index] {
+                return nil
+            }
+        }
+        return pattern.count == actual.count ? parameters : nil
+    }
+}
+
+/// What is wrong with a template, and where: the resource's logical id when one is to blame.
+public struct TemplateError: Error, Sendable, CustomStringConvertible, Equatable {
+    public let logicalID: String?
+    public let message: String
+
+    public init(_ logicalID: String?, _ message: String) {
+        self.logicalID = logicalID
+        self.message = message
+    }
+
+    public var description: String {
+        if let logicalID { return "template: \(logicalID): \(message)" }
+        return "template: \(message)"
+    }
+}

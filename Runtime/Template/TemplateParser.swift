@@ -1,0 +1,235 @@
+import Foundation
+import Yams
+
+/// Reads a SAM template with Yams, resolving the intrinsics it uses to wire names — `!Ref`, `!Sub`, `!GetAtt` and
+/// their `Ref` / `Fn::Sub` / `Fn::GetAtt` long forms — against parameters' defaults, resources and pseudo
+/// parameters (local account 000000000000, region us-east-1).
+public enum TemplateParser {
+    public static let account = "000000000000"
+    public static let region = "us-east-1"
+    public static let stackName = "smartpay"
+
+    /// Parses template text.
+    /// - Throws: `TemplateError` naming the resource and what is wrong.
+    public static func parse(_ text: String) throws(TemplateError) -> Template {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else { throw TemplateError(nil, "the template is empty") }
+            root = node
+        } catch let error as TemplateError {
+            throw error
+        } catch {
+            throw TemplateError(nil, "not valid YAML: \(error)")
+        }
+        guard case .mapping(let top) = root else { throw TemplateError(nil, "expected a mapping at the top level") }
+        guard case .mapping(let resources)? = top["Resources"] else {
+            throw TemplateError(nil, "no Resources section")
+        }
+        let context = Context(top: top, resources: resources)
+        let globals = top["Globals"]?.mapping?["Function"]?.mapping
+
+        var functions: [String: FunctionSpec] = [:]
+        for (key, value) in resources {
+            guard let logicalID = key.string else { continue }
+            guard case .mapping(let resource) = value else {
+                throw TemplateError(logicalID, "a resource must be a mapping")
+            }
+            guard let type = resource["Type"]?.string else { throw TemplateError(logicalID, "missing Type") }
+            guard type == "AWS::Serverless::Function" else { continue }
+            let function = try parseFunction(logicalID, resource, globals: globals, context: context)
+            if let clash = functions[function.name] {
+                throw TemplateError(logicalID, "FunctionName \"\(function.name)\" is also used by \(clash.logicalID)")
+            }
+            functions[function.name] = function
+        }
+        var routes: [String: String] = [:]
+        for function in functions.values {
+            for route in function.httpRoutes {
+                if let other = routes[route.routeKey], other != function.logicalID {
+                    throw TemplateError(function.logicalID, "route \(route.routeKey) is also declared by \(other)")
+                }
+                routes[route.routeKey] = function.logicalID
+            }
+        }
+        return Template(functions: functions)
+    }
+
+    private static func parseFunction(
+        _ logicalID: String, _ resource: Node.Mapping, globals: Node.Mapping?, context: Context
+    ) throws(TemplateError) -> FunctionSpec {
+        let properties = resource["Properties"]?.mapping
+        func property(_ key: String) -> Node? { properties?[key] ?? globals?[key] }
+
+        let name = try context.string(properties?["FunctionName"], in: logicalID) ?? logicalID
+        guard let metadata = resource["Metadata"]?.mapping?["SmartPay"]?.mapping,
+            let binary = try context.string(metadata["Binary"], in: logicalID), !binary.isEmpty
+        else {
+            throw TemplateError(logicalID, "Metadata.SmartPay.Binary must name the function's executable")
+        }
+        guard binary.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw TemplateError(
+                logicalID, "Metadata.SmartPay.Binary must be a plain executable name, got \"\(binary)\"")
+        }
+        let timeout = try context.integer(property("Timeout"), in: logicalID, key: "Timeout", range: 1...900) ?? 3
+        let memory =
+            try context.integer(property("MemorySize"), in: logicalID, key: "MemorySize", range: 128...10240) ?? 128
+        let reserved = try context.integer(
+            properties?["ReservedConcurrentExecutions"], in: logicalID, key: "ReservedConcurrentExecutions",
+            range: 0...1000)
+
+        var environment: [String: String] = [:]
+        for source in [globals?["Environment"], properties?["Environment"]] {
+            guard let variables = source?.mapping?["Variables"] else { continue }
+            guard case .mapping(let pairs) = variables else {
+                throw TemplateError(logicalID, "Environment.Variables must be a mapping")
+            }
+            for (key, value) in pairs {
+                guard let variable = key.string else { continue }
+                environment[variable] = try context.string(value, in: logicalID) ?? ""
+            }
+        }
+
+        var routes: [HTTPRoute] = []
+        if let events = properties?["Events"] {
+            guard case .mapping(let eventMap) = events else {
+                throw TemplateError(logicalID, "Events must be a mapping")
+            }
+            for (eventKey, eventNode) in eventMap {
+                let eventName = eventKey.string ?? "?"
+                guard eventNode.mapping?["Type"]?.string == "HttpApi" else { continue }
+                let eventProperties = eventNode.mapping?["Properties"]?.mapping
+                guard let path = try context.string(eventProperties?["Path"], in: logicalID), path.hasPrefix("/") else {
+                    throw TemplateError(logicalID, "event \(eventName): Path must start with /")
+                }
+                let method = try context.string(eventProperties?["Method"], in: logicalID) ?? "ANY"
+                let allowed = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"]
+                guard allowed.contains(method.uppercased()) else {
+                    throw TemplateError(logicalID, "event \(eventName): Method \"\(method)\" is not an HTTP method")
+                }
+                routes.append(HTTPRoute(method: method, path: path, function: name))
+            }
+        }
+        return FunctionSpec(
+            logicalID: logicalID, name: name, binary: binary, timeoutSeconds: timeout, memoryMB: memory,
+            environment: environment, reservedConcurrency: reserved, httpRoutes: routes)
+    }
+
+    /// Resolves intrinsic functions to plain values.
+    struct Context {
+        let top: Node.Mapping
+        let resources: Node.Mapping
+
+        func string(_ node: Node?, in logicalID: String) throws(TemplateError) -> String? {
+            guard let node else { return nil }
+            switch node {
+            case .scalar(let scalar):
+                switch node.tag.rawValue {
+                case "!Ref": return try ref(scalar.string, in: logicalID)
+                case "!Sub": return try sub(scalar.string, in: logicalID)
+                case "!GetAtt": return try getAtt(scalar.string, in: logicalID)
+                default:
+                    if node.tag.rawValue.hasPrefix("!") {
+                        throw TemplateError(logicalID, "intrinsic \(node.tag.rawValue) is not supported locally")
+                    }
+                    return scalar.string
+                }
+            case .mapping(let mapping):
+                if mapping.count == 1, let (key, value) = mapping.first.map({ ($0.key.string ?? "", $0.value) }) {
+                    switch key {
+                    case "Ref": return try ref(value.string ?? "", in: logicalID)
+                    case "Fn::Sub": return try sub(value.string ?? "", in: logicalID)
+                    case "Fn::GetAtt":
+                        if case .sequence(let parts) = value {
+                            return try getAtt(parts.compactMap(\.string).joined(separator: "."), in: logicalID)
+                        }
+                        return try getAtt(value.string ?? "", in: logicalID)
+                    default: break
+                    }
+                }
+                throw TemplateError(logicalID, "expected a string, got a mapping")
+            case .sequence:
+                if node.tag.rawValue == "!GetAtt", case .sequence(let parts) = node {
+                    return try getAtt(parts.compactMap(\.string).joined(separator: "."), in: logicalID)
+                }
+                throw TemplateError(logicalID, "expected a string, got a list")
+            case .alias:
+                throw TemplateError(logicalID, "YAML aliases are not supported")
+            }
+        }
+
+        func integer(_ node: Node?, in logicalID: String, key: String, range: ClosedRange<Int>) throws(TemplateError)
+            -> Int?
+        {
+            guard let text = try string(node, in: logicalID) else { return nil }
+            guard let value = Int(text), range.contains(value) else {
+                throw TemplateError(
+                    logicalID,
+                    "\(key) must be an integer from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"")
+            }
+            return value
+        }
+
+        func ref(_ name: String, in logicalID: String) throws(TemplateError) -> String {
+            switch name {
+            case "AWS::Region": return TemplateParser.region
+            case "AWS::AccountId": return TemplateParser.account
+            case "AWS::StackName": return TemplateParser.stackName
+            case "AWS::Partition": return "aws"
+            case "AWS::URLSuffix": return "amazonaws.com"
+            default: break
+            }
+            if let parameter = top["Parameters"]?.mapping?[name]?.mapping {
+                guard let value = try string(parameter["Default"], in: name) else {
+                    throw TemplateError(logicalID, "parameter \(name) has no Default to run with locally")
+                }
+                return value
+            }
+            if let resource = resources[name]?.mapping {
+                return try string(resource["Properties"]?.mapping?["FunctionName"], in: name) ?? name
+            }
+            throw TemplateError(logicalID, "!Ref \(name): no such parameter or resource")
+        }
+
+        func getAtt(_ path: String, in logicalID: String) throws(TemplateError) -> String {
+            let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let resource = resources[parts[0]]?.mapping else {
+                throw TemplateError(logicalID, "!GetAtt \(path): no such resource")
+            }
+            let name = try string(resource["Properties"]?.mapping?["FunctionName"], in: parts[0]) ?? parts[0]
+            switch (resource["Type"]?.string, parts[1]) {
+            case ("AWS::Serverless::Function", "Arn"), ("AWS::Lambda::Function", "Arn"):
+                return "arn:aws:lambda:\(TemplateParser.region):\(TemplateParser.account):function:\(name)"
+            default:
+                return "arn:aws:local:\(TemplateParser.region):\(TemplateParser.account):\(parts[0])/\(parts[1])"
+            }
+        }
+
+        func sub(_ text: String, in logicalID: String) throws(TemplateError) -> String {
+            var result = ""
+            var rest = Substring(text)
+            while let open = rest.range(of: "${") {
+                result += rest[..<open.lowerBound]
+                guard let close = rest[open.upperBound...].firstIndex(of: "}") else {
+                    throw TemplateError(logicalID, "!Sub \"\(text)\": unclosed ${")
+                }
+                let name = String(rest[open.upperBound..<close])
+                if name.hasPrefix("!") {
+                    result += "${" + name.dropFirst() + "}"
+                } else if name.contains("."), !name.hasPrefix("AWS::") {
+                    result += try getAtt(name, in: logicalID)
+                } else {
+                    result += try ref(name, in: logicalID)
+                }
+                rest = rest[rest.index(after: close)...]
+            }
+            return result + rest
+        }
+    }
+}
+
+extension Node {
+    fileprivate var mapping: Node.Mapping? {
+        if case .mapping(let mapping) = self { return mapping }
+        return nil
+    }
+}

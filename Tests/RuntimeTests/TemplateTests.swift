@@ -1,0 +1,112 @@
+import Foundation
+import SmartPayTemplate
+import TestSupport
+import Testing
+
+@Suite("The deployment template")
+struct TemplateTests {
+    @Test("infra/template.yaml declares the functions, routes and settings the runtime uses, intrinsics resolved")
+    func deploymentTemplate() throws {
+        let text = try String(
+            contentsOf: Executables.repositoryRoot.appendingPathComponent("infra/template.yaml"), encoding: .utf8)
+        let template = try TemplateParser.parse(text)
+        let split = try #require(template.functions["split"])
+        #expect(split.logicalID == "SplitFunction")
+        #expect(split.binary == "split")
+        #expect(split.timeoutSeconds == 10)
+        #expect(split.memoryMB == 128)
+        #expect(split.reservedConcurrency == 20)
+        #expect(split.environment["SMARTPAY_STAGE"] == "local")
+        #expect(split.environment["FUNCTION_ARN_SELF"] == "arn:aws:lambda:us-east-1:000000000000:function:split")
+        #expect(template.httpRoutes.map(\.routeKey) == ["POST /split", "POST /split/{currency}"])
+    }
+
+    @Test("routes match methods and path parameters, greedy ones too")
+    func routes() {
+        let route = HTTPRoute(method: "GET", path: "/payments/{id}", function: "pay")
+        #expect(route.match(method: "GET", path: "/payments/pay_1") == ["id": "pay_1"])
+        #expect(route.match(method: "POST", path: "/payments/pay_1") == nil)
+        #expect(route.match(method: "GET", path: "/payments") == nil)
+        #expect(route.match(method: "GET", path: "/payments/pay_1/refund") == nil)
+        let greedy = HTTPRoute(method: "ANY", path: "/files/{proxy+}", function: "f")
+        #expect(greedy.match(method: "DELETE", path: "/files/a/b/c") == ["proxy": "a/b/c"])
+    }
+
+    static let base = """
+        Resources:
+          PayFunction:
+            Type: AWS::Serverless::Function
+            Metadata: {SmartPay: {Binary: pay}}
+            Properties:
+        """
+
+    @Test(
+        "a malformed template is refused with the resource and what is wrong",
+        arguments: [
+            (
+                "Resources:\n  PayFunction:\n    Type: AWS::Serverless::Function\n    Properties: {}\n",
+                "template: PayFunction: Metadata.SmartPay.Binary must name the function's executable"
+            ),
+            (
+                base + "\n      Timeout: abc\n",
+                "template: PayFunction: Timeout must be an integer from 1 to 900, got \"abc\""
+            ),
+            (
+                base + "\n      Timeout: 901\n",
+                "template: PayFunction: Timeout must be an integer from 1 to 900, got \"901\""
+            ),
+            (
+                base + "\n      FunctionName: !Ref Missing\n",
+                "template: PayFunction: !Ref Missing: no such parameter or resource"
+            ),
+            (
+                base + "\n      Events:\n        A: {Type: HttpApi, Properties: {Method: FETCH, Path: /pay}}\n",
+                "template: PayFunction: event A: Method \"FETCH\" is not an HTTP method"
+            ),
+            (
+                base + "\n      Events:\n        A: {Type: HttpApi, Properties: {Method: POST, Path: pay}}\n",
+                "template: PayFunction: event A: Path must start with /"
+            ),
+            ("Resources: [1, 2", "template: not valid YAML"),
+            ("Description: nothing\n", "template: no Resources section"),
+        ])
+    func malformed(text: String, expected: String) {
+        #expect {
+            try TemplateParser.parse(text)
+        } throws: { error in
+            (error as? TemplateError)?.description.hasPrefix(expected) == true
+        }
+    }
+
+    @Test("two functions may not claim one route or one name")
+    func clashes() {
+        let text = """
+            Resources:
+              A:
+                Type: AWS::Serverless::Function
+                Metadata: {SmartPay: {Binary: a}}
+                Properties: {Events: {E: {Type: HttpApi, Properties: {Method: POST, Path: /x}}}}
+              B:
+                Type: AWS::Serverless::Function
+                Metadata: {SmartPay: {Binary: b}}
+                Properties: {Events: {E: {Type: HttpApi, Properties: {Method: POST, Path: /x}}}}
+            """
+        #expect(throws: TemplateError.self) { try TemplateParser.parse(text) }
+        let names = """
+            Resources:
+              A: {Type: AWS::Serverless::Function, Metadata: {SmartPay: {Binary: a}}, Properties: {FunctionName: same}}
+              B: {Type: AWS::Serverless::Function, Metadata: {SmartPay: {Binary: b}}, Properties: {FunctionName: same}}
+            """
+        #expect(throws: TemplateError.self) { try TemplateParser.parse(names) }
+    }
+
+    @Test("cfn-lint accepts infra/template.yaml")
+    func cfnLint() async throws {
+        let lint = Executables.repositoryRoot.appendingPathComponent(".venv/bin/cfn-lint")
+        try #require(FileManager.default.isExecutableFile(atPath: lint.path), "cfn-lint is missing: run make setup")
+        let result = try await ProcessRunner.run(
+            lint, arguments: [Executables.repositoryRoot.appendingPathComponent("infra/template.yaml").path],
+            timeout: .seconds(120))
+        #expect(result.status == 0, "\(result.stdoutText)\(result.stderrText)")
+    }
+}
