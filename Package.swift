@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "SmartPayRedis", targets: ["SmartPayRedis"]),
         .library(name: "SmartPayHTTP", targets: ["SmartPayHTTP"]),
         .library(name: "FunctionKit", targets: ["FunctionKit"]),
+        .library(name: "SmartPayInvoke", targets: ["SmartPayInvoke"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
@@ -91,6 +93,14 @@ let package = Package(
             path: "Runtime/CLI",
             swiftSettings: strict
         ),
+        // Calling sibling functions: the Lambda Invoke API, SigV4-signed when credentials are configured. Its own
+        // module, because it links libcurl (HTTPS to AWS) and only functions that call siblings need it.
+        .target(
+            name: "SmartPayInvoke",
+            dependencies: ["SmartPayCore", "SmartPayHTTP", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Functions/Invoke",
+            swiftSettings: strict
+        ),
 
         // The test function that proves the harness end to end (events/split/).
         .target(
@@ -137,7 +147,8 @@ let package = Package(
         .testTarget(
             name: "SmartPayRuntimeTests",
             dependencies: [
-                "SmartPayRuntime", "SmartPayTemplate", "SmartPayHTTP", "TestSupport", "smartpay", "split",
+                "SmartPayRuntime", "SmartPayTemplate", "SmartPayHTTP", "SmartPayInvoke", "SmartPayCore", "TestSupport",
+                "smartpay", "split",
             ],
             path: "Tests/RuntimeTests"
         ),

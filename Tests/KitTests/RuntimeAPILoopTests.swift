@@ -42,7 +42,7 @@ struct RuntimeAPILoopTests {
             for ignoring in [false, true] {
                 let slow = await api.enqueue(
                     Data(
-                        #"{"amount": 1, "currency": "USD", "parts_bps": [10000], "sleep_ms": 3000, "ignore_cancellation": \#(ignoring)}"#
+                        #"{"amount": 1, "currency": "USD", "parts_bps": [10000], "sleep_ms": 9000, "ignore_cancellation": \#(ignoring)}"#
                             .utf8),
                     timeout: .milliseconds(500))
                 let started = ContinuousClock.now
@@ -52,7 +52,7 @@ struct RuntimeAPILoopTests {
                 let message = outcome.json?["errorMessage"] as? String ?? ""
                 #expect(message.hasPrefix("Task timed out after 0.") && message.hasSuffix(" seconds"), "\(message)")
                 #expect(
-                    ContinuousClock.now - started < .milliseconds(2500),
+                    ContinuousClock.now - started < .seconds(7),
                     "the timeout is reported at the deadline, not when the handler ends")
             }
             let after = await api.enqueue(try Executables.event("split/three-way.json"))

@@ -156,7 +156,7 @@ struct ServeTests {
             for _ in 0..<4 {
                 group.addTask {
                     try await platform.post(
-                        "/split", #"{"amount": 1, "currency": "USD", "parts_bps": [10000], "sleep_ms": 700}"#
+                        "/split", #"{"amount": 1, "currency": "USD", "parts_bps": [10000], "sleep_ms": 1200}"#
                     ).status
                 }
             }
@@ -189,7 +189,7 @@ struct ServeTests {
             headers: [("X-Amz-Invocation-Type", "Event")])
         #expect(event.status == 202)
         var ran = false
-        for _ in 0..<100 where !ran {
+        for _ in 0..<300 where !ran {
             let metrics = try await platform.http.execute(HTTPClientRequest(url: platform.api + "/metrics")).bodyText
             ran = metrics.contains("smartpay_invocations_total{function=\"split\"} 3")
             try await Task.sleep(for: .milliseconds(50))
