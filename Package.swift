@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "SmartPayRuntime",
             dependencies: [
-                "SmartPayTemplate", "SmartPayCore", "SmartPayRedis",
+                "SmartPayTemplate", "SmartPayCore", "SmartPayRedis", "SmartPayIO",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -120,7 +120,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "SmartPayRedis",
+                "SmartPayRedis", "SmartPayIO",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

@@ -1,4 +1,5 @@
 import Foundation
+import SmartPayIO
 import SmartPayRedis
 
 /// A private `redis-server` for `smartpay serve`: 127.0.0.1 on a free port, AOF on, data under `.smartpay/redis`.
@@ -30,7 +31,7 @@ final class EmbeddedRedis: @unchecked Sendable {
                     "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--daemonize", "no", "--loglevel",
                     "warning",
                     "--logfile", directory.appendingPathComponent("redis.log").path,
-                ], environment: ProcessInfo.processInfo.environment)
+                ], environment: ProcessInfo.processInfo.environment, newProcessGroup: true)
             redis.process = process
             let probe = RedisConnection(
                 configuration: RedisConfiguration(
@@ -47,13 +48,7 @@ final class EmbeddedRedis: @unchecked Sendable {
 
     func stop() async {
         guard let process else { return }
-        process.signal(SIGTERM)
-        let deadline = ContinuousClock.now.advanced(by: .seconds(5))
-        while process.reap() == nil && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
-        if process.reap() == nil {
-            process.signal(SIGKILL)
-            while process.reap() == nil { try? await Task.sleep(for: .milliseconds(5)) }
-        }
+        await process.terminate()
         self.process = nil
     }
 

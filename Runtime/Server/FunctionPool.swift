@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SmartPayCore
+import SmartPayIO
 import SmartPayTemplate
 
 /// The warm processes of one function: at most `maximumConcurrency` at once, each serving one invocation at a

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import SmartPayIO
 import SmartPayTemplate
 
 /// One warm process of a function with its own Lambda Runtime API endpoint on 127.0.0.1, serving one invocation
@@ -66,7 +67,7 @@ actor FunctionProcess {
         env["AWS_REGION"] = TemplateParser.region
         env["AWS_DEFAULT_REGION"] = TemplateParser.region
         do {
-            child = try Subprocess(path: binary, environment: env)
+            child = try Subprocess(path: binary, environment: env, stdout: .standardError, newProcessGroup: true)
         } catch {
             serverTask?.cancel()
             throw RuntimeError(error.description)
@@ -123,15 +124,7 @@ actor FunctionProcess {
         stopping = true
         waitingForNext?.resume(returning: nil)
         waitingForNext = nil
-        if let child {
-            child.signal(SIGTERM)
-            let deadline = ContinuousClock.now.advanced(by: grace)
-            while child.reap() == nil && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
-            if child.reap() == nil {
-                child.signal(SIGKILL)
-                while child.reap() == nil { try? await Task.sleep(for: .milliseconds(2)) }
-            }
-        }
+        if let child { await child.terminate(grace: grace) }
         finish(.exited(child?.reap()?.description ?? "stopped"))
         serverTask?.cancel()
         return child?.reap()
