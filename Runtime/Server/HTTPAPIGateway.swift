@@ -12,9 +12,9 @@ struct HTTPAPIGateway: Sendable {
 
     let platform: Platform
 
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<GatewayRequestContext>) {
         router.get("/health") { _, _ -> Response in
-            Self.json(.ok, #"{"status":"ok"}"#)
+            Self.json(.ok, ["status": .string("ok")])
         }
         router.get("/metrics") { _, _ -> Response in
             let text = await platform.metrics.render(pools: platform.pools)
@@ -25,16 +25,16 @@ struct HTTPAPIGateway: Sendable {
         router.addMiddleware { RouteDispatcher(platform: platform) }
     }
 
-    static func json(_ status: HTTPResponse.Status, _ body: String, headers extra: HTTPFields = [:]) -> Response {
-        var headers = extra
-        headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    static func json(_ status: HTTPResponse.Status, _ body: [String: JSONValue]) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: JSONValue.object(body).serialized())))
     }
 }
 
 /// Matches every request against the template's routes before the router's own (health, metrics) fall through.
 struct RouteDispatcher: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = GatewayRequestContext
     let platform: Platform
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
@@ -49,34 +49,33 @@ struct RouteDispatcher: RouterMiddleware {
         else {
             if path == "/health" || path == "/metrics" { return try await next(request, context) }
             return HTTPAPIGateway.json(
-                .notFound,
-                #"{"message":"Not Found","error":"no route for \#(method) \#(path.replacingOccurrences(of: "\"", with: ""))"}"#
-            )
+                .notFound, ["message": .string("Not Found"), "error": .string("no route for \(method) \(path)")])
         }
         guard let body = try? await request.body.collect(upTo: HTTPAPIGateway.maximumBodyBytes) else {
             return HTTPAPIGateway.json(
-                .contentTooLarge, #"{"message":"Request Entity Too Large","error":"the body is over 6291456 bytes"}"#)
+                .contentTooLarge,
+                ["message": .string("Request Entity Too Large"), "error": .string("the body is over 6291456 bytes")])
         }
         let event = Self.proxyEvent(
             request: request, route: route, parameters: parameters, body: Array(buffer: body),
-            remote: context.remoteAddressText)
+            remote: context.sourceIP)
         let record: InvocationRecord
         do {
             record = try await platform.invoke(function: route.function, payload: event.serialized())
         } catch FunctionPool.Refusal.tooManyRequests {
-            return HTTPAPIGateway.json(.tooManyRequests, #"{"message":"Too Many Requests"}"#)
+            return HTTPAPIGateway.json(.tooManyRequests, ["message": .string("Too Many Requests")])
         } catch {
-            return HTTPAPIGateway.json(.serviceUnavailable, #"{"message":"Service Unavailable"}"#)
+            return HTTPAPIGateway.json(.serviceUnavailable, ["message": .string("Service Unavailable")])
         }
         switch record.outcome {
         case .response(let bytes):
             return Self.response(from: bytes)
         case .timeout:
-            return HTTPAPIGateway.json(.gatewayTimeout, #"{"message":"Endpoint request timed out"}"#)
+            return HTTPAPIGateway.json(.gatewayTimeout, ["message": .string("Endpoint request timed out")])
         default:
             let document = record.outcome.errorDocument(requestID: record.requestID)
-            let detail = document.map { String(decoding: $0.document, as: UTF8.self) } ?? "null"
-            return HTTPAPIGateway.json(.badGateway, #"{"message":"Internal Server Error","error":\#(detail)}"#)
+            let detail = document.flatMap { try? JSONParser().parse($0.document) } ?? .null
+            return HTTPAPIGateway.json(.badGateway, ["message": .string("Internal Server Error"), "error": detail])
         }
     }
 
@@ -183,9 +182,4 @@ struct RouteDispatcher: RouterMiddleware {
         }
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
-}
-
-extension BasicRequestContext {
-    /// The caller's IP, for `requestContext.http.sourceIp`.
-    var remoteAddressText: String { "127.0.0.1" }
 }

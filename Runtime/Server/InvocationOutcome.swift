@@ -1,3 +1,5 @@
+import SmartPayCore
+
 /// How one invocation ended, as the Lambda service would report it.
 public enum InvocationOutcome: Sendable {
     /// The function's response document.
@@ -45,19 +47,7 @@ public enum InvocationOutcome: Sendable {
     }
 
     static func document(type: String, message: String) -> [UInt8] {
-        func escape(_ text: String) -> String {
-            var out = ""
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                default: out.unicodeScalars.append(scalar)
-                }
-            }
-            return out
-        }
-        return Array("{\"errorMessage\":\"\(escape(message))\",\"errorType\":\"\(escape(type))\"}".utf8)
+        JSONValue.object(["errorType": .string(type), "errorMessage": .string(message)]).serialized()
     }
 }
 

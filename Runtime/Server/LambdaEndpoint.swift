@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import SmartPayCore
 import SmartPayTemplate
 
 /// The AWS-compatible endpoint: the Lambda Invoke API (`POST /2015-03-31/functions/{name}/invocations`) with the
@@ -59,10 +60,11 @@ struct LambdaEndpoint: Sendable {
     /// AWS's REST-JSON error: the type in `x-amzn-ErrorType` and the body.
     static func error(_ status: HTTPResponse.Status, _ type: String, _ message: String) -> Response {
         let body =
-            #"{"Type":"User","__type":"\#(type)","message":"\#(message.replacingOccurrences(of: "\"", with: "'"))"}"#
+            JSONValue.object(["Type": .string("User"), "__type": .string(type), "message": .string(message)])
+            .serialized()
         return Response(
             status: status,
             headers: [.contentType: "application/json", .init("x-amzn-ErrorType")!: type],
-            body: .init(byteBuffer: ByteBuffer(string: body)))
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

@@ -8,6 +8,8 @@ import SmartPayTemplate
 public final class Platform: Sendable {
     public let template: Template
     public let pools: [String: FunctionPool]
+    /// The template's HTTP routes, computed once.
+    let routes: [HTTPRoute]
     let metrics = RuntimeMetrics()
     private let logger: Logger
     /// Retries of a failed asynchronous (`Event`) invocation, and the first delay (doubling), as Lambda does.
@@ -26,6 +28,7 @@ public final class Platform: Sendable {
         logger: Logger
     ) throws {
         self.template = template
+        self.routes = template.httpRoutes
         self.logger = logger
         self.asyncRetries = asyncRetries
         self.asyncRetryDelay = asyncRetryDelay

@@ -48,7 +48,7 @@ public enum Serve {
             maximumConcurrency: options.maximumConcurrency, queueLimit: options.queueLimit, logger: logger)
         if options.warm { try await platform.warm() }
 
-        let apiRouter = Router()
+        let apiRouter = Router(context: GatewayRequestContext.self)
         HTTPAPIGateway(platform: platform).addRoutes(to: apiRouter)
         let awsRouter = Router()
         LambdaEndpoint(platform: platform).addRoutes(to: awsRouter)
@@ -66,10 +66,14 @@ public enum Serve {
 
         let signals = SignalWaiter()
         let failure: (any Error)? = await withTaskGroup(of: Void.self) { group -> (any Error)? in
-            for (name, app) in [("api", api), ("aws", aws)] {
+            let runs: [(String, @Sendable () async throws -> Void)] = [
+                ("api", { try await api.runService(gracefulShutdownSignals: []) }),
+                ("aws", { try await aws.runService(gracefulShutdownSignals: []) }),
+            ]
+            for (name, run) in runs {
                 group.addTask {
                     do {
-                        try await app.runService(gracefulShutdownSignals: [])
+                        try await run()
                     } catch {
                         logger.error(
                             "server failed", metadata: ["server": .string(name), "error": .string("\(error)")])
