@@ -1,5 +1,4 @@
 import SmartPayCore
-import SmartPayIO
 
 /// The Lambda Runtime API, as AWS documents it (version 2018-06-01), over a kept-alive loopback HTTP connection.
 ///
@@ -9,8 +8,6 @@ import SmartPayIO
 public struct RuntimeAPIClient: InvocationSource {
     private static let base = "/2018-06-01"
     private let connection: LoopbackHTTPConnection
-    /// One thread for the blocking socket calls, so the long poll never holds a cooperative thread.
-    private let io = BlockingIOPool(maximumThreads: 1, name: "runtime-api")
 
     /// - Parameter endpoint: `host:port`, as `AWS_LAMBDA_RUNTIME_API` gives it.
     /// - Throws: when the endpoint is not `host:port`.
@@ -18,19 +15,19 @@ public struct RuntimeAPIClient: InvocationSource {
         self.connection = try LoopbackHTTPConnection(endpoint: endpoint)
     }
 
-    private func send(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = [])
-        async throws
+    /// The loop is sequential and the process does nothing else between invocations, so the blocking socket call
+    /// runs on the loop's own thread: a hop to another thread and back would cost four context switches per
+    /// invocation (measured below in Tests/Benchmarks/results/runtime.txt). While the long poll waits, no handler
+    /// runs, and the cooperative pool's other threads stay free for timers.
+    private func send(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = []) throws
         -> LoopbackHTTPConnection.Response
     {
-        let connection = self.connection
-        return try await io.run {
-            try connection.exchange(method: method, path: Self.base + path, headers: headers, body: body)
-        }
+        try connection.exchange(method: method, path: Self.base + path, headers: headers, body: body)
     }
 
     public func next() async throws -> Invocation {
         // No client timeout: the Runtime API holds this request until there is an invocation.
-        let response = try await send("GET", "/runtime/invocation/next")
+        let response = try send("GET", "/runtime/invocation/next")
         guard response.status == 200 else {
             throw RuntimeAPIError(
                 "GET /runtime/invocation/next answered \(response.status): \(String(decoding: response.body, as: UTF8.self))"
@@ -67,7 +64,7 @@ public struct RuntimeAPIClient: InvocationSource {
     private func post(_ path: String, body: [UInt8], errorType: String?) async throws {
         var headers: [(String, String)] = [("Content-Type", "application/json")]
         if let errorType { headers.append(("Lambda-Runtime-Function-Error-Type", errorType)) }
-        let response = try await send("POST", path, headers: headers, body: body)
+        let response = try send("POST", path, headers: headers, body: body)
         guard (200..<300).contains(response.status) else {
             throw RuntimeAPIError(
                 "POST \(path) answered \(response.status): \(String(decoding: response.body, as: UTF8.self))")
