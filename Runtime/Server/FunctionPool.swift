@@ -57,17 +57,15 @@ public actor FunctionPool {
         let timeout = Duration.seconds(spec.timeoutSeconds)
         let deadline = Timestamp.now().millisecondsSinceEpoch + Int64(spec.timeoutSeconds) * 1000
         let started = ContinuousClock.now
-        let outcome = await process.invoke(
+        let completion = await process.run(
             .init(requestID: requestID, payload: payload, deadlineMilliseconds: deadline, traceID: traceID),
             timeout: timeout)
         let duration = ContinuousClock.now - started
-        let initDuration = cold ? await process.initDuration : nil
-        await release(process)
-        var maxMemory: Int?
-        if let exit = await process.exit { maxMemory = (exit.maxResidentKilobytes + 1023) / 1024 }
+        await release(process, alive: completion.stillAlive)
         return InvocationRecord(
-            requestID: requestID, function: spec.name, outcome: outcome, duration: duration, initDuration: initDuration,
-            memorySizeMB: spec.memoryMB, maxMemoryUsedMB: maxMemory)
+            requestID: requestID, function: spec.name, outcome: completion.outcome, duration: duration,
+            initDuration: cold ? completion.initDuration : nil, memorySizeMB: spec.memoryMB,
+            maxMemoryUsedMB: completion.exit.map { ($0.maxResidentKilobytes + 1023) / 1024 })
     }
 
     /// Starts `count` processes now and waits until each has initialised (`--warm`).
@@ -79,7 +77,7 @@ public actor FunctionPool {
         }
         for process in started {
             await process.waitUntilReady()
-            await release(process)
+            await release(process, alive: await process.isAlive)
         }
     }
 
@@ -133,8 +131,8 @@ public actor FunctionPool {
         return try await acquire()
     }
 
-    private func release(_ process: FunctionProcess) async {
-        guard await process.isAlive, !closed else {
+    private func release(_ process: FunctionProcess, alive: Bool) async {
+        guard alive, !closed else {
             if all.removeValue(forKey: process.serial) != nil { await process.stop(grace: .milliseconds(100)) }
             // A waiter may now start a fresh process in the freed slot.
             if !waiters.isEmpty, !closed, all.count + starting < maximumConcurrency {

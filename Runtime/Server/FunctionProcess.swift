@@ -76,6 +76,22 @@ actor FunctionProcess {
             "process started", metadata: ["function": .string(spec.name), "pid": .stringConvertible(child!.pid)])
     }
 
+    /// How an invocation ended, with what the pool needs to know of the process afterwards — in one answer, so
+    /// the pool does not hop back onto this actor for each fact.
+    struct Completion: Sendable {
+        let outcome: InvocationOutcome
+        let initDuration: Duration?
+        let stillAlive: Bool
+        let exit: Subprocess.Exit?
+    }
+
+    /// Runs one invocation and reports how it ended and the state it left the process in.
+    func run(_ pending: Pending, timeout: Duration) async -> Completion {
+        let outcome = await invoke(pending, timeout: timeout)
+        let exit = child?.reap()
+        return Completion(outcome: outcome, initDuration: initDuration, stillAlive: isAlive, exit: exit)
+    }
+
     /// Runs one invocation on this process and returns how it ended (never throws: every failure is an outcome).
     func invoke(_ pending: Pending, timeout: Duration) async -> InvocationOutcome {
         if let initError { return initError }
