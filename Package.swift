@@ -83,6 +83,12 @@ let package = Package(
             path: "Runtime/Server",
             swiftSettings: strict
         ),
+        .target(
+            name: "SmartPayBus",
+            dependencies: ["SmartPayCore"],
+            path: "Runtime/Bus",
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "smartpay",
             dependencies: [
@@ -144,6 +150,7 @@ let package = Package(
             ],
             path: "Tests/KitTests"
         ),
+        .testTarget(name: "SmartPayBusTests", dependencies: ["SmartPayBus", "SmartPayCore"], path: "Tests/BusTests"),
         .testTarget(
             name: "SmartPayRuntimeTests",
             dependencies: [
