@@ -16,6 +16,7 @@ build: setup
 bench:
 	Tests/Benchmarks/bench.sh
 	Tests/Benchmarks/runtime-bench.sh
+	Tests/Benchmarks/bus-bench.sh
 
 format:
 	swift format format --in-place --recursive --parallel Package.swift $$(ls -d Functions Runtime Tests 2>/dev/null)

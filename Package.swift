@@ -150,7 +150,12 @@ let package = Package(
             ],
             path: "Tests/KitTests"
         ),
-        .testTarget(name: "SmartPayBusTests", dependencies: ["SmartPayBus", "SmartPayCore"], path: "Tests/BusTests"),
+        .testTarget(
+            name: "SmartPayBusTests",
+            dependencies: ["SmartPayBus", "SmartPayCore"],
+            path: "Tests/BusTests",
+            exclude: ["pattern_corpus.py"]
+        ),
         .testTarget(
             name: "SmartPayRuntimeTests",
             dependencies: [
@@ -161,7 +166,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "smartpay-bench",
-            dependencies: ["SmartPayRedis", "SmartPayCore"],
+            dependencies: ["SmartPayRedis", "SmartPayCore", "SmartPayBus"],
             path: "Tests/Benchmarks/FoundationBench",
             swiftSettings: strict
         ),

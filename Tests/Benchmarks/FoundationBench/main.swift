@@ -1,3 +1,4 @@
+import SmartPayBus
 import SmartPayCore
 import SmartPayRedis
 
@@ -106,6 +107,22 @@ func json(rows: Int) throws {
     if total == 42 { print("") }
 }
 
+/// A typical rule (the reward function's) against a payment.processed event, on one core.
+func patterns(rounds: Int) throws {
+    let rule = try EventPattern(
+        text:
+            #"{"source": ["smartpay.pay"], "detail-type": ["payment.processed"], "detail": {"status": ["succeeded"], "amount_minor": [{"numeric": [">", 0]}], "currency": [{"anything-but": ["SOL"]}]}}"#
+    )
+    let event = try JSONParser().parse(
+        #"{"version": "0", "id": "evt_1", "detail-type": "payment.processed", "source": "smartpay.pay", "account": "000000000000", "time": "2026-11-22T10:15:30Z", "region": "us-east-1", "resources": [], "detail": {"payment_id": "pay_1", "status": "succeeded", "amount_minor": 2000, "currency": "USD", "gateway": "stripe", "risk": {"score": 0.12, "tier": "low"}}}"#
+    )
+    var matched = 0
+    let clock = ContinuousClock.now
+    for _ in 0..<rounds where rule.matches(event) { matched += 1 }
+    report("event_pattern_match_typical_rule", operations: rounds, elapsed: ContinuousClock.now - clock)
+    if matched != rounds { print("unexpected: \(matched) of \(rounds) matched") }
+}
+
 let arguments = CommandLine.arguments
 switch arguments.count > 1 ? arguments[1] : "" {
 case "redis":
@@ -116,9 +133,11 @@ case "redis":
     let requests = arguments.count > 3 ? Int(arguments[3]) ?? 100_000 : 100_000
     try await redis(port: port, requests: requests)
     try await redisConcurrentPipelines(port: port, requests: requests * 4)
+case "patterns":
+    try patterns(rounds: arguments.count > 2 ? Int(arguments[2]) ?? 2_000_000 : 2_000_000)
 case "json":
     try json(rows: arguments.count > 2 ? Int(arguments[2]) ?? 200_000 : 200_000)
 default:
-    print("usage: smartpay-bench (redis PORT [REQUESTS] | json [ROWS])")
+    print("usage: smartpay-bench (redis PORT [REQUESTS] | json [ROWS] | patterns [ROUNDS])")
     exit(2)
 }
