@@ -67,7 +67,7 @@ let package = Package(
         // the AWS-compatible endpoint, and the `smartpay` command.
         .target(
             name: "SmartPayTemplate",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["SmartPayBus", "SmartPayCore", .product(name: "Yams", package: "Yams")],
             path: "Runtime/Template",
             swiftSettings: strict
         ),

@@ -1,11 +1,17 @@
+import SmartPayBus
+import SmartPayCore
+
 /// The deployment template (`infra/template.yaml`, an AWS SAM template) as the local runtime reads it: the single
 /// source of truth for which functions exist, how they are configured and which routes reach them.
 public struct Template: Sendable {
     /// The functions, by name.
     public let functions: [String: FunctionSpec]
+    /// The bus rules (`EventBridgeRule` events of functions), by name.
+    public let rules: [String: EventRule]
 
-    public init(functions: [String: FunctionSpec]) {
+    public init(functions: [String: FunctionSpec], rules: [String: EventRule] = [:]) {
         self.functions = functions
+        self.rules = rules
     }
 
     /// Every HTTP API route of every function.
@@ -87,6 +93,26 @@ public struct HTTPRoute: Sendable, Hashable {
         }
         return pattern.count == actual.count ? parameters : nil
     }
+}
+
+/// An `EventBridgeRule` event of a function: events matching `pattern` are delivered to the function, retried
+/// by `RetryPolicy`, and dead-lettered by `DeadLetterConfig`.
+public struct EventRule: Sendable {
+    /// `RuleName`, or the function's logical id and the event's name (`RewardFunctionOnPayment`).
+    public let name: String
+    /// The target function's name.
+    public let function: String
+    public let pattern: EventPattern
+    /// The pattern as written, for `smartpay events` and logs.
+    public let patternJSON: JSONValue
+    /// 0–185; EventBridge's default is 185.
+    public let maximumRetryAttempts: Int
+    /// 60–86400 seconds; EventBridge's default is 24 hours.
+    public let maximumEventAgeSeconds: Int
+    /// Where exhausted events go: the dead-letter queue's name (its ARN's last part), nil for none.
+    public let deadLetterQueue: String?
+
+    public var arn: String { "arn:aws:events:\(TemplateParser.region):\(TemplateParser.account):rule/\(name)" }
 }
 
 /// What is wrong with a template, and where: the resource's logical id when one is to blame.

@@ -1,4 +1,6 @@
 import Foundation
+import SmartPayBus
+import SmartPayCore
 import Yams
 
 /// Reads a SAM template with Yams, resolving the intrinsics it uses to wire names — `!Ref`, `!Sub`, `!GetAtt` and
@@ -29,6 +31,7 @@ public enum TemplateParser {
         let globals = top["Globals"]?.mapping?["Function"]?.mapping
 
         var functions: [String: FunctionSpec] = [:]
+        var rules: [String: EventRule] = [:]
         for (key, value) in resources {
             guard let logicalID = key.string else { continue }
             guard case .mapping(let resource) = value else {
@@ -41,6 +44,12 @@ public enum TemplateParser {
                 throw TemplateError(logicalID, "FunctionName \"\(function.name)\" is also used by \(clash.logicalID)")
             }
             functions[function.name] = function
+            for rule in try parseRules(logicalID, resource, function: function.name, context: context) {
+                guard rules[rule.name] == nil else {
+                    throw TemplateError(logicalID, "rule \(rule.name) is declared twice")
+                }
+                rules[rule.name] = rule
+            }
         }
         var routes: [String: String] = [:]
         for function in functions.values {
@@ -51,7 +60,55 @@ public enum TemplateParser {
                 routes[route.routeKey] = function.logicalID
             }
         }
-        return Template(functions: functions)
+        return Template(functions: functions, rules: rules)
+    }
+
+    private static func parseRules(
+        _ logicalID: String, _ resource: Node.Mapping, function: String, context: Context
+    ) throws(TemplateError) -> [EventRule] {
+        guard case .mapping(let events)? = resource["Properties"]?.mapping?["Events"] else { return [] }
+        var rules: [EventRule] = []
+        for (key, node) in events {
+            let eventName = key.string ?? "?"
+            guard node.mapping?["Type"]?.string == "EventBridgeRule" else { continue }
+            let properties = node.mapping?["Properties"]?.mapping
+            guard let patternNode = properties?["Pattern"] else {
+                throw TemplateError(logicalID, "event \(eventName): an EventBridgeRule needs a Pattern")
+            }
+            let patternJSON = try context.json(patternNode, in: logicalID)
+            let pattern: EventPattern
+            do throws(EventPatternError) {
+                pattern = try EventPattern(patternJSON)
+            } catch {
+                throw TemplateError(logicalID, "event \(eventName): Pattern: \(error.description)")
+            }
+            let retry = properties?["RetryPolicy"]?.mapping
+            let attempts =
+                try context.integer(
+                    retry?["MaximumRetryAttempts"], in: logicalID,
+                    key: "event \(eventName): RetryPolicy.MaximumRetryAttempts",
+                    range: 0...185) ?? 185
+            let age =
+                try context.integer(
+                    retry?["MaximumEventAgeInSeconds"], in: logicalID,
+                    key: "event \(eventName): RetryPolicy.MaximumEventAgeInSeconds", range: 60...86400) ?? 86400
+            var deadLetter: String?
+            if let dlq = properties?["DeadLetterConfig"]?.mapping {
+                if let arn = try context.string(dlq["Arn"], in: logicalID) {
+                    deadLetter = arn.split(separator: ":").last.map(String.init) ?? arn
+                } else if dlq["Type"]?.string == "SQS" {
+                    deadLetter = "\(logicalID)\(eventName)DLQ"
+                } else {
+                    throw TemplateError(logicalID, "event \(eventName): DeadLetterConfig needs an Arn or Type: SQS")
+                }
+            }
+            let name = try context.string(properties?["RuleName"], in: logicalID) ?? "\(logicalID)\(eventName)"
+            rules.append(
+                EventRule(
+                    name: name, function: function, pattern: pattern, patternJSON: patternJSON,
+                    maximumRetryAttempts: attempts, maximumEventAgeSeconds: age, deadLetterQueue: deadLetter))
+        }
+        return rules.sorted { $0.name < $1.name }
     }
 
     private static func parseFunction(
@@ -152,6 +209,36 @@ public enum TemplateParser {
                     return try getAtt(parts.compactMap(\.string).joined(separator: "."), in: logicalID)
                 }
                 throw TemplateError(logicalID, "expected a string, got a list")
+            case .alias:
+                throw TemplateError(logicalID, "YAML aliases are not supported")
+            }
+        }
+
+        /// A YAML node as JSON, with YAML's resolved scalar types (numbers, booleans, null) kept.
+        func json(_ node: Node, in logicalID: String) throws(TemplateError) -> JSONValue {
+            switch node {
+            case .scalar(let scalar):
+                switch node.tag.rawValue {
+                case "tag:yaml.org,2002:int", "tag:yaml.org,2002:float":
+                    return .number(scalar.string)
+                case "tag:yaml.org,2002:bool":
+                    return .bool(["true", "True", "TRUE", "yes", "Yes", "on", "On"].contains(scalar.string))
+                case "tag:yaml.org,2002:null": return .null
+                default: return .string(try string(node, in: logicalID) ?? scalar.string)
+                }
+            case .sequence(let items):
+                var values: [JSONValue] = []
+                for item in items { values.append(try json(item, in: logicalID)) }
+                return .array(values)
+            case .mapping(let pairs):
+                var members: [String: JSONValue] = [:]
+                for (key, value) in pairs {
+                    guard let name = key.string else {
+                        throw TemplateError(logicalID, "a mapping key must be a string")
+                    }
+                    members[name] = try json(value, in: logicalID)
+                }
+                return .object(members)
             case .alias:
                 throw TemplateError(logicalID, "YAML aliases are not supported")
             }

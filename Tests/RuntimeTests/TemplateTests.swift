@@ -1,4 +1,5 @@
 import Foundation
+import SmartPayCore
 import SmartPayTemplate
 import TestSupport
 import Testing
@@ -108,5 +109,93 @@ struct TemplateTests {
             lint, arguments: [Executables.repositoryRoot.appendingPathComponent("infra/template.yaml").path],
             timeout: .seconds(120))
         #expect(result.status == 0, "\(result.stdoutText)\(result.stderrText)")
+    }
+}
+
+@Suite("Bus rules in the template")
+struct TemplateRuleTests {
+    static let template = """
+        Resources:
+          RewardFunction:
+            Type: AWS::Serverless::Function
+            Metadata: {SmartPay: {Binary: reward}}
+            Properties:
+              FunctionName: reward
+              Events:
+                OnPayment:
+                  Type: EventBridgeRule
+                  Properties:
+                    Pattern:
+                      source: [smartpay.pay]
+                      detail-type: [payment.processed]
+                      detail:
+                        status: [succeeded]
+                        amount_minor: [{numeric: [">", 0]}]
+                        refunded: [false]
+                    RetryPolicy: {MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 600}
+                    DeadLetterConfig: {Arn: "arn:aws:sqs:us-east-1:000000000000:reward-dlq"}
+                OnSettlement:
+                  Type: EventBridgeRule
+                  Properties:
+                    RuleName: reward-settlement
+                    Pattern: {source: [smartpay.pay], detail-type: [{prefix: settlement.}]}
+                    DeadLetterConfig: {Type: SQS}
+        """
+
+    @Test("rules carry their compiled pattern, retry policy (EventBridge's defaults when unset) and dead-letter queue")
+    func rules() throws {
+        let template = try TemplateParser.parse(Self.template)
+        #expect(template.rules.keys.sorted() == ["RewardFunctionOnPayment", "reward-settlement"])
+        let payment = try #require(template.rules["RewardFunctionOnPayment"])
+        #expect(payment.function == "reward")
+        #expect(payment.maximumRetryAttempts == 3)
+        #expect(payment.maximumEventAgeSeconds == 600)
+        #expect(payment.deadLetterQueue == "reward-dlq")
+        #expect(
+            payment.patternJSON["detail"]?["amount_minor"]
+                == .array([.object(["numeric": .array([.string(">"), .number("0")])])]))
+        let event = try JSONParser().parse(
+            #"{"source": "smartpay.pay", "detail-type": "payment.processed", "detail": {"status": "succeeded", "amount_minor": 2000, "refunded": false}}"#
+        )
+        #expect(payment.pattern.matches(event))
+        let settlement = try #require(template.rules["reward-settlement"])
+        #expect(settlement.maximumRetryAttempts == 185)
+        #expect(settlement.maximumEventAgeSeconds == 86400)
+        #expect(settlement.deadLetterQueue == "RewardFunctionOnSettlementDLQ")
+        #expect(settlement.arn == "arn:aws:events:us-east-1:000000000000:rule/reward-settlement")
+    }
+
+    @Test(
+        "a bad rule is refused with the function's logical id",
+        arguments: [
+            ("Pattern: {source: smartpay.pay}", "template: F: event E: Pattern: invalid event pattern at source"),
+            (
+                "Pattern: {source: [a]}\n            RetryPolicy: {MaximumRetryAttempts: 186}",
+                "template: F: event E: RetryPolicy.MaximumRetryAttempts must be an integer from 0 to 185"
+            ),
+            (
+                "Pattern: {source: [a]}\n            RetryPolicy: {MaximumEventAgeInSeconds: 30}",
+                "template: F: event E: RetryPolicy.MaximumEventAgeInSeconds must be an integer from 60 to 86400"
+            ),
+            ("RetryPolicy: {MaximumRetryAttempts: 1}", "template: F: event E: an EventBridgeRule needs a Pattern"),
+        ])
+    func invalid(properties: String, message: String) {
+        let text = """
+            Resources:
+              F:
+                Type: AWS::Serverless::Function
+                Metadata: {SmartPay: {Binary: f}}
+                Properties:
+                  Events:
+                    E:
+                      Type: EventBridgeRule
+                      Properties:
+                        \(properties)
+            """
+        #expect {
+            try TemplateParser.parse(text)
+        } throws: { error in
+            (error as? TemplateError)?.description.hasPrefix(message) == true
+        }
     }
 }
