@@ -186,9 +186,19 @@ public final class FunctionHost<Handler: FunctionHandler>: Sendable {
         return now.advanced(by: .milliseconds(remaining))
     }
 
+    /// The timeout to name in the message. Lambda timeouts are whole seconds and the invocation reaches the function
+    /// a few milliseconds after the service started the clock, so a remaining time up to 50 ms short of a whole
+    /// second is reported as that second (`3.00`, not `2.99`).
     static func timeoutDescription(from start: ContinuousClock.Instant, to deadline: ContinuousClock.Instant) -> String
     {
-        seconds(deadline - start)
+        let remaining = deadline - start
+        let (wholeSeconds, attoseconds) = remaining.components
+        let milliseconds = wholeSeconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let nearest = (milliseconds + 500) / 1000 * 1000
+        if nearest > 0, milliseconds <= nearest, nearest - milliseconds <= 50 {
+            return seconds(.milliseconds(nearest))
+        }
+        return seconds(remaining)
     }
 
     /// `3.00`: seconds with two decimals, as Lambda's timeout message writes them.
