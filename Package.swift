@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "FunctionKit",
             dependencies: [
-                "SmartPayCore", "SmartPayIO",
+                "SmartPayCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Functions/Kit",

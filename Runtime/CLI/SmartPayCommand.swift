@@ -55,7 +55,6 @@ extension SmartPayCommand {
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
-            let logger = bootstrapLogging()
             let payload: [UInt8]
             do {
                 payload = try readEvent(event)
@@ -92,7 +91,6 @@ extension SmartPayCommand {
             }
             let exits = await pool.stopAll()
             let report = record.withMaxMemoryUsed(kilobytes: exits.max())
-            _ = logger
             var output = record.outcome.payload(requestID: record.requestID)
             output.append(0x0A)
             FileHandle.standardOutput.write(Data(output))

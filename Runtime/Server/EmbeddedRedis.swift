@@ -22,7 +22,7 @@ final class EmbeddedRedis: @unchecked Sendable {
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for _ in 0..<5 {
-            let redis = EmbeddedRedis(port: try freePort())
+            let redis = EmbeddedRedis(port: try LoopbackPort.free())
             let process = try Subprocess(
                 path: executable,
                 arguments: [
@@ -50,22 +50,5 @@ final class EmbeddedRedis: @unchecked Sendable {
         guard let process else { return }
         await process.terminate()
         self.process = nil
-    }
-
-    static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw RuntimeError("socket() failed") }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
-            }
-        }
-        guard bound else { throw RuntimeError("cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
