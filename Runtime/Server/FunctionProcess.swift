@@ -185,6 +185,14 @@ actor FunctionProcess {
 
     private func respond(_ requestID: String, _ outcome: InvocationOutcome) -> Bool {
         guard current?.requestID == requestID else { return false }
+        // The function's harness reports its own deadline at the same moment as our timer: either way it is a
+        // timeout, and the process (whose handler may still be running) is replaced, as Lambda resets a sandbox.
+        if case .functionError(let type, _) = outcome, type == "Sandbox.Timedout" {
+            child?.signal(SIGKILL)
+            stopping = true
+            finish(.timeout(seconds: spec.timeoutSeconds))
+            return true
+        }
         finish(outcome)
         return true
     }
