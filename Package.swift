@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SmartPayHTTP", targets: ["SmartPayHTTP"]),
         .library(name: "FunctionKit", targets: ["FunctionKit"]),
         .library(name: "SmartPayInvoke", targets: ["SmartPayInvoke"]),
+        .library(name: "SmartPayEvents", targets: ["SmartPayEvents"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -74,7 +75,7 @@ let package = Package(
         .target(
             name: "SmartPayRuntime",
             dependencies: [
-                "SmartPayTemplate", "SmartPayCore", "SmartPayRedis", "SmartPayIO",
+                "SmartPayTemplate", "SmartPayCore", "SmartPayRedis", "SmartPayIO", "SmartPayEvents", "SmartPayBus",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -99,6 +100,13 @@ let package = Package(
             path: "Runtime/CLI",
             swiftSettings: strict
         ),
+        // Publishing to the event bus (the outbox) and dropping duplicate deliveries, for functions and the runtime.
+        .target(
+            name: "SmartPayEvents",
+            dependencies: ["SmartPayCore", "SmartPayRedis", "SmartPayBus"],
+            path: "Functions/Events",
+            swiftSettings: strict
+        ),
         // Calling sibling functions: the Lambda Invoke API, SigV4-signed when credentials are configured. Its own
         // module, because it links libcurl (HTTPS to AWS) and only functions that call siblings need it.
         .target(
@@ -119,6 +127,20 @@ let package = Package(
             name: "split",
             dependencies: ["SplitFunction", "FunctionKit"],
             path: "Tests/Fixtures/split",
+            swiftSettings: strict
+        ),
+
+        // The event bus's test function (delivery, retries, dedupe, the outbox).
+        .target(
+            name: "ProbeFunction",
+            dependencies: ["FunctionKit", "SmartPayCore", "SmartPayEvents", "SmartPayRedis"],
+            path: "Tests/Fixtures/ProbeFunction",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "probe",
+            dependencies: ["ProbeFunction", "FunctionKit"],
+            path: "Tests/Fixtures/probe",
             swiftSettings: strict
         ),
 
@@ -160,7 +182,7 @@ let package = Package(
             name: "SmartPayRuntimeTests",
             dependencies: [
                 "SmartPayRuntime", "SmartPayTemplate", "SmartPayHTTP", "SmartPayInvoke", "SmartPayCore", "TestSupport",
-                "smartpay", "split",
+                "SmartPayEvents", "SmartPayRedis", "SmartPayBus", "smartpay", "split", "probe",
             ],
             path: "Tests/RuntimeTests"
         ),

@@ -46,6 +46,11 @@ public enum PutEvents {
     public struct EntryError: Error, Sendable, Equatable {
         public let code: String
         public let message: String
+
+        public init(code: String, message: String) {
+            self.code = code
+            self.message = message
+        }
     }
 
     /// A whole call refused (AWS's `ValidationException`).
@@ -91,6 +96,15 @@ public enum PutEvents {
             }
         }
         return .object(["FailedEntryCount": .number(String(failed)), "Entries": .array(entries)])
+    }
+
+    /// One entry checked and wrapped in EventBridge's envelope with the given id.
+    /// - Throws: `EntryError` as PutEvents answers it for this entry.
+    public static func envelope(
+        for entry: Entry, id: String, account: String = "000000000000", region: String = "us-east-1",
+        now: Timestamp = .now()
+    ) throws(EntryError) -> JSONValue {
+        try event(for: entry, account: account, region: region, now: now, id: id)
     }
 
     static func event(for entry: Entry, account: String, region: String, now: Timestamp, id: String) throws(EntryError)

@@ -10,7 +10,7 @@ struct SmartPayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smartpay",
         abstract: "SmartPay's local runtime: the whole platform on one machine.",
-        subcommands: [Invoke.self, Serve.self])
+        subcommands: [Invoke.self, Serve.self, EventsCommand.self, DLQCommand.self])
 }
 
 struct CommonOptions: ParsableArguments {
@@ -136,6 +136,12 @@ extension SmartPayCommand {
         @Option(help: "Where the embedded Redis keeps its data.")
         var stateDir = ".smartpay"
 
+        @Option(help: "Seconds before an event left in delivery by a runtime that died is delivered again.")
+        var busReclaimIdle = 30
+
+        @Option(help: "Milliseconds before a failed delivery's first retry (doubling, half jittered).")
+        var busRetryBaseMs = 1000
+
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
@@ -149,6 +155,8 @@ extension SmartPayCommand {
             options.maximumConcurrency = maxConcurrency
             options.queueLimit = queueLimit
             options.stateDirectory = stateDir
+            options.bus.reclaimIdle = .seconds(max(1, busReclaimIdle))
+            options.bus.retryBaseDelay = .milliseconds(max(1, busRetryBaseMs))
             do {
                 try await SmartPayRuntime.Serve.run(options, logger: logger) { apiPort, awsPort in
                     // A line a script can wait for.

@@ -21,6 +21,8 @@ final class EmbeddedRedis: @unchecked Sendable {
             )
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let pidFile = directory.appendingPathComponent("redis.pid").path
+        await stopStale(pidFile: pidFile)
         for _ in 0..<5 {
             let redis = EmbeddedRedis(port: try LoopbackPort.free())
             let process = try Subprocess(
@@ -30,7 +32,7 @@ final class EmbeddedRedis: @unchecked Sendable {
                     directory.path,
                     "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--daemonize", "no", "--loglevel",
                     "warning",
-                    "--logfile", directory.appendingPathComponent("redis.log").path,
+                    "--logfile", directory.appendingPathComponent("redis.log").path, "--pidfile", pidFile,
                 ], environment: ProcessInfo.processInfo.environment, newProcessGroup: true)
             redis.process = process
             let probe = RedisConnection(
@@ -44,6 +46,20 @@ final class EmbeddedRedis: @unchecked Sendable {
             await redis.stop()
         }
         throw RuntimeError("redis-server did not start (see its log above)")
+    }
+
+    /// A runtime killed with SIGKILL leaves its redis-server running (and its data directory locked by the AOF):
+    /// stop that one, found by its pid file, before starting anew.
+    private static func stopStale(pidFile: String) async {
+        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+            let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1,
+            let command = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
+            command.contains("redis-server")
+        else { return }
+        kill(pid, SIGTERM)
+        for _ in 0..<200 where kill(pid, 0) == 0 {
+            try? await Task.sleep(for: .milliseconds(25))
+        }
     }
 
     func stop() async {

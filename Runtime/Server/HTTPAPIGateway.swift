@@ -11,13 +11,15 @@ struct HTTPAPIGateway: Sendable {
     static let maximumBodyBytes = 6 * 1024 * 1024
 
     let platform: Platform
+    /// More Prometheus text for `/metrics` (the event bus's).
+    var extraMetrics: @Sendable () -> String = { "" }
 
     func addRoutes(to router: Router<GatewayRequestContext>) {
         router.get("/health") { _, _ -> Response in
             Self.json(.ok, ["status": .string("ok")])
         }
         router.get("/metrics") { _, _ -> Response in
-            let text = await platform.metrics.render(pools: platform.pools)
+            let text = await platform.metrics.render(pools: platform.pools) + extraMetrics()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))

@@ -2,6 +2,8 @@ import Dispatch
 import Foundation
 import Hummingbird
 import Logging
+import SmartPayCore
+import SmartPayRedis
 import SmartPayTemplate
 
 /// `smartpay serve`: the whole platform on one machine.
@@ -16,6 +18,7 @@ public struct ServeOptions: Sendable {
     public var queueLimit = 100
     public var stateDirectory = ".smartpay"
     public var binaryDirectory: URL
+    public var bus = EventBusOptions()
 
     public init(templatePath: String, binaryDirectory: URL) {
         self.templatePath = templatePath
@@ -47,11 +50,22 @@ public enum Serve {
             ],
             maximumConcurrency: options.maximumConcurrency, queueLimit: options.queueLimit, logger: logger)
         if options.warm { try await platform.warm() }
+        let bus = try EventBus(
+            template: template, redisURL: redisURL, target: platform, options: options.bus, logger: logger)
+        do {
+            try await bus.prepare()
+        } catch {
+            await platform.shutdown()
+            await redis?.stop()
+            throw RuntimeError(
+                "cannot set up the event bus in Redis (\(RedisConfiguration.redacted(redisURL))): \(error)")
+        }
 
         let apiRouter = Router(context: GatewayRequestContext.self)
-        HTTPAPIGateway(platform: platform).addRoutes(to: apiRouter)
+        HTTPAPIGateway(platform: platform, extraMetrics: { bus.render() }).addRoutes(to: apiRouter)
         let awsRouter = Router()
         LambdaEndpoint(platform: platform).addRoutes(to: awsRouter)
+        EventsEndpoint(admin: BusAdmin(template: template, redis: bus.redis)).addRoutes(to: awsRouter)
         var quiet = logger
         quiet.logLevel = .warning
         let (bound, boundContinuation) = AsyncStream<(String, Int)>.makeStream()
@@ -70,6 +84,7 @@ public enum Serve {
                 ("api", { try await api.runService(gracefulShutdownSignals: []) }),
                 ("aws", { try await aws.runService(gracefulShutdownSignals: []) }),
             ]
+            group.addTask { await bus.run() }
             for (name, run) in runs {
                 group.addTask {
                     do {
@@ -100,12 +115,17 @@ public enum Serve {
                     "redis": .string(redis == nil ? "external" : "embedded, \(options.stateDirectory)/redis"),
                     "routes": .string(routes),
                 ])
+            let state = RuntimeState(
+                redisURL: redisURL, httpAPI: "http://\(options.host):\(ports["api"]!)",
+                awsEndpoint: "http://\(options.host):\(ports["aws"]!)")
+            state.write(to: options.stateDirectory)
             ready?(ports["api"]!, ports["aws"]!)
             let signal = await signals.wait()
             logger.info("shutting down", metadata: ["signal": .stringConvertible(signal)])
             group.cancelAll()
             return nil
         }
+        RuntimeState.remove(from: options.stateDirectory)
         await platform.shutdown()
         await redis?.stop()
         if let failure { throw failure }
@@ -145,5 +165,44 @@ public enum TemplateLoader {
             throw RuntimeError("cannot read the template \(path)")
         }
         return try TemplateParser.parse(String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// Where a running `smartpay serve` is, in `{state directory}/serve.json`, so that `smartpay events` and
+/// `smartpay dlq` find its Redis without being told.
+public struct RuntimeState: Sendable {
+    public let redisURL: String
+    public let httpAPI: String
+    public let awsEndpoint: String
+
+    public init(redisURL: String, httpAPI: String, awsEndpoint: String) {
+        self.redisURL = redisURL
+        self.httpAPI = httpAPI
+        self.awsEndpoint = awsEndpoint
+    }
+
+    static func path(in directory: String) -> String {
+        URL(fileURLWithPath: directory).appendingPathComponent("serve.json").path
+    }
+
+    func write(to directory: String) {
+        let json = JSONValue.object([
+            "redis_url": .string(redisURL), "http_api": .string(httpAPI), "aws_endpoint": .string(awsEndpoint),
+            "pid": .number(String(getpid())),
+        ])
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: Self.path(in: directory), contents: Data(json.serialized()))
+    }
+
+    static func remove(from directory: String) { try? FileManager.default.removeItem(atPath: path(in: directory)) }
+
+    /// The state a running runtime left in `directory`, nil when none runs there.
+    public static func read(from directory: String) -> RuntimeState? {
+        guard let data = FileManager.default.contents(atPath: path(in: directory)),
+            let json = try? JSONParser().parse(Array(data)), let url = json["redis_url"]?.stringValue
+        else { return nil }
+        return RuntimeState(
+            redisURL: url, httpAPI: json["http_api"]?.stringValue ?? "",
+            awsEndpoint: json["aws_endpoint"]?.stringValue ?? "")
     }
 }

@@ -6,12 +6,17 @@ import SmartPayCore
 public struct Template: Sendable {
     /// The functions, by name.
     public let functions: [String: FunctionSpec]
-    /// The bus rules (`EventBridgeRule` events of functions), by name.
+    /// The bus rules (`EventBridgeRule` events of functions and `AWS::Events::Rule` resources), by name.
     public let rules: [String: EventRule]
+    /// The event archives, by name.
+    public let archives: [String: EventArchive]
 
-    public init(functions: [String: FunctionSpec], rules: [String: EventRule] = [:]) {
+    public init(
+        functions: [String: FunctionSpec], rules: [String: EventRule] = [:], archives: [String: EventArchive] = [:]
+    ) {
         self.functions = functions
         self.rules = rules
+        self.archives = archives
     }
 
     /// Every HTTP API route of every function.
@@ -95,16 +100,40 @@ public struct HTTPRoute: Sendable, Hashable {
     }
 }
 
-/// An `EventBridgeRule` event of a function: events matching `pattern` are delivered to the function, retried
-/// by `RetryPolicy`, and dead-lettered by `DeadLetterConfig`.
+/// A bus rule: an `EventBridgeRule` event of a function (one target, the function) or an `AWS::Events::Rule`
+/// resource (up to five targets). Events on `bus` matching `pattern` are delivered to every target.
 public struct EventRule: Sendable {
-    /// `RuleName`, or the function's logical id and the event's name (`RewardFunctionOnPayment`).
+    /// `RuleName` / `Name`, or the function's logical id and the event's name (`RewardFunctionOnPayment`).
     public let name: String
-    /// The target function's name.
-    public let function: String
+    /// The event bus the rule listens on (`default` unless `EventBusName` says otherwise).
+    public let bus: String
     public let pattern: EventPattern
     /// The pattern as written, for `smartpay events` and logs.
     public let patternJSON: JSONValue
+    public let targets: [RuleTarget]
+
+    public init(name: String, bus: String, pattern: EventPattern, patternJSON: JSONValue, targets: [RuleTarget]) {
+        self.name = name
+        self.bus = bus
+        self.pattern = pattern
+        self.patternJSON = patternJSON
+        self.targets = targets
+    }
+
+    public var arn: String {
+        let path = bus == "default" ? name : "\(bus)/\(name)"
+        return "arn:aws:events:\(TemplateParser.region):\(TemplateParser.account):rule/\(path)"
+    }
+}
+
+/// One target of a rule: a function, how often a failed delivery is retried, and where exhausted events go.
+public struct RuleTarget: Sendable, Hashable {
+    /// The target's `Id` within its rule.
+    public let id: String
+    /// The target function's name (the last part of its ARN). It may name no function of the template: then
+    /// every delivery fails at once with `ResourceNotFoundException` and goes to the dead-letter queue.
+    public let function: String
+    public let arn: String
     /// 0–185; EventBridge's default is 185.
     public let maximumRetryAttempts: Int
     /// 60–86400 seconds; EventBridge's default is 24 hours.
@@ -112,7 +141,33 @@ public struct EventRule: Sendable {
     /// Where exhausted events go: the dead-letter queue's name (its ARN's last part), nil for none.
     public let deadLetterQueue: String?
 
-    public var arn: String { "arn:aws:events:\(TemplateParser.region):\(TemplateParser.account):rule/\(name)" }
+    public init(
+        id: String, function: String, maximumRetryAttempts: Int = 185, maximumEventAgeSeconds: Int = 86400,
+        deadLetterQueue: String? = nil
+    ) {
+        self.id = id
+        self.function = function
+        self.arn = "arn:aws:lambda:\(TemplateParser.region):\(TemplateParser.account):function:\(function)"
+        self.maximumRetryAttempts = maximumRetryAttempts
+        self.maximumEventAgeSeconds = maximumEventAgeSeconds
+        self.deadLetterQueue = deadLetterQueue
+    }
+}
+
+/// An `AWS::Events::Archive`: the events on `bus` (matching `pattern`, when given) kept for `retentionDays`
+/// (0: forever), for `smartpay events replay`.
+public struct EventArchive: Sendable {
+    public let name: String
+    public let bus: String
+    public let retentionDays: Int
+    public let pattern: EventPattern?
+
+    public init(name: String, bus: String, retentionDays: Int, pattern: EventPattern?) {
+        self.name = name
+        self.bus = bus
+        self.retentionDays = retentionDays
+        self.pattern = pattern
+    }
 }
 
 /// What is wrong with a template, and where: the resource's logical id when one is to blame.

@@ -32,23 +32,37 @@ public enum TemplateParser {
 
         var functions: [String: FunctionSpec] = [:]
         var rules: [String: EventRule] = [:]
+        var archives: [String: EventArchive] = [:]
+        func add(_ rule: EventRule, from logicalID: String) throws(TemplateError) {
+            guard rules[rule.name] == nil else { throw TemplateError(logicalID, "rule \(rule.name) is declared twice") }
+            rules[rule.name] = rule
+        }
         for (key, value) in resources {
             guard let logicalID = key.string else { continue }
             guard case .mapping(let resource) = value else {
                 throw TemplateError(logicalID, "a resource must be a mapping")
             }
             guard let type = resource["Type"]?.string else { throw TemplateError(logicalID, "missing Type") }
-            guard type == "AWS::Serverless::Function" else { continue }
-            let function = try parseFunction(logicalID, resource, globals: globals, context: context)
-            if let clash = functions[function.name] {
-                throw TemplateError(logicalID, "FunctionName \"\(function.name)\" is also used by \(clash.logicalID)")
-            }
-            functions[function.name] = function
-            for rule in try parseRules(logicalID, resource, function: function.name, context: context) {
-                guard rules[rule.name] == nil else {
-                    throw TemplateError(logicalID, "rule \(rule.name) is declared twice")
+            switch type {
+            case "AWS::Serverless::Function":
+                let function = try parseFunction(logicalID, resource, globals: globals, context: context)
+                if let clash = functions[function.name] {
+                    throw TemplateError(
+                        logicalID, "FunctionName \"\(function.name)\" is also used by \(clash.logicalID)")
                 }
-                rules[rule.name] = rule
+                functions[function.name] = function
+                for rule in try parseRules(logicalID, resource, function: function.name, context: context) {
+                    try add(rule, from: logicalID)
+                }
+            case "AWS::Events::Rule":
+                if let rule = try parseRuleResource(logicalID, resource, context: context) {
+                    try add(rule, from: logicalID)
+                }
+            case "AWS::Events::Archive":
+                let archive = try parseArchive(logicalID, resource, context: context)
+                archives[archive.name] = archive
+            default:
+                continue
             }
         }
         var routes: [String: String] = [:]
@@ -60,7 +74,7 @@ public enum TemplateParser {
                 routes[route.routeKey] = function.logicalID
             }
         }
-        return Template(functions: functions, rules: rules)
+        return Template(functions: functions, rules: rules, archives: archives)
     }
 
     private static func parseRules(
@@ -82,33 +96,139 @@ public enum TemplateParser {
             } catch {
                 throw TemplateError(logicalID, "event \(eventName): Pattern: \(error.description)")
             }
-            let retry = properties?["RetryPolicy"]?.mapping
-            let attempts =
-                try context.integer(
-                    retry?["MaximumRetryAttempts"], in: logicalID,
-                    key: "event \(eventName): RetryPolicy.MaximumRetryAttempts",
-                    range: 0...185) ?? 185
-            let age =
-                try context.integer(
-                    retry?["MaximumEventAgeInSeconds"], in: logicalID,
-                    key: "event \(eventName): RetryPolicy.MaximumEventAgeInSeconds", range: 60...86400) ?? 86400
-            var deadLetter: String?
-            if let dlq = properties?["DeadLetterConfig"]?.mapping {
-                if let arn = try context.string(dlq["Arn"], in: logicalID) {
-                    deadLetter = arn.split(separator: ":").last.map(String.init) ?? arn
-                } else if dlq["Type"]?.string == "SQS" {
-                    deadLetter = "\(logicalID)\(eventName)DLQ"
-                } else {
-                    throw TemplateError(logicalID, "event \(eventName): DeadLetterConfig needs an Arn or Type: SQS")
-                }
-            }
+            let target = try parseTarget(
+                properties, id: "\(logicalID)\(eventName)", function: function, logicalID: logicalID,
+                where: "event \(eventName): ", samDLQ: "\(logicalID)\(eventName)DLQ", context: context)
             let name = try context.string(properties?["RuleName"], in: logicalID) ?? "\(logicalID)\(eventName)"
+            let bus = try context.string(properties?["EventBusName"], in: logicalID) ?? "default"
             rules.append(
-                EventRule(
-                    name: name, function: function, pattern: pattern, patternJSON: patternJSON,
-                    maximumRetryAttempts: attempts, maximumEventAgeSeconds: age, deadLetterQueue: deadLetter))
+                EventRule(name: name, bus: bus, pattern: pattern, patternJSON: patternJSON, targets: [target]))
         }
         return rules.sorted { $0.name < $1.name }
+    }
+
+    /// A target's retry policy and dead-letter queue: `RetryPolicy` (EventBridge's defaults when unset) and
+    /// `DeadLetterConfig` (`Arn`, or SAM's `Type: SQS`).
+    private static func parseTarget(
+        _ properties: Node.Mapping?, id: String, function: String, logicalID: String, where place: String,
+        samDLQ: String?, context: Context
+    ) throws(TemplateError) -> RuleTarget {
+        let retry = properties?["RetryPolicy"]?.mapping
+        let attempts =
+            try context.integer(
+                retry?["MaximumRetryAttempts"], in: logicalID, key: "\(place)RetryPolicy.MaximumRetryAttempts",
+                range: 0...185) ?? 185
+        let age =
+            try context.integer(
+                retry?["MaximumEventAgeInSeconds"], in: logicalID,
+                key: "\(place)RetryPolicy.MaximumEventAgeInSeconds", range: 60...86400) ?? 86400
+        var deadLetter: String?
+        if let dlq = properties?["DeadLetterConfig"]?.mapping {
+            if let arn = try context.string(dlq["Arn"], in: logicalID) {
+                deadLetter = arn.split(separator: ":").last.map(String.init) ?? arn
+            } else if dlq["Type"]?.string == "SQS", let samDLQ {
+                deadLetter = samDLQ
+            } else {
+                throw TemplateError(
+                    logicalID, "\(place)DeadLetterConfig needs an Arn\(samDLQ == nil ? "" : " or Type: SQS")")
+            }
+        }
+        return RuleTarget(
+            id: id, function: function, maximumRetryAttempts: attempts, maximumEventAgeSeconds: age,
+            deadLetterQueue: deadLetter)
+    }
+
+    /// An `AWS::Events::Rule` resource: `EventPattern`, `Targets` (Lambda functions), `EventBusName`, `State`. A
+    /// disabled rule is left out.
+    private static func parseRuleResource(_ logicalID: String, _ resource: Node.Mapping, context: Context)
+        throws(TemplateError) -> EventRule?
+    {
+        let properties = resource["Properties"]?.mapping
+        if let state = try context.string(properties?["State"], in: logicalID), state != "ENABLED" {
+            guard state == "DISABLED" else {
+                throw TemplateError(logicalID, "State must be ENABLED or DISABLED, got \"\(state)\"")
+            }
+            return nil
+        }
+        if properties?["ScheduleExpression"] != nil {
+            throw TemplateError(logicalID, "ScheduleExpression rules are not supported locally; use an EventPattern")
+        }
+        guard let patternNode = properties?["EventPattern"] else {
+            throw TemplateError(logicalID, "a rule needs an EventPattern")
+        }
+        var patternJSON = try context.json(patternNode, in: logicalID)
+        if case .string(let text) = patternJSON {
+            // CloudFormation also takes the pattern as a JSON string.
+            guard let parsed = try? JSONParser().parse(text) else {
+                throw TemplateError(logicalID, "EventPattern: not valid JSON")
+            }
+            patternJSON = parsed
+        }
+        let pattern: EventPattern
+        do throws(EventPatternError) {
+            pattern = try EventPattern(patternJSON)
+        } catch {
+            throw TemplateError(logicalID, "EventPattern: \(error.description)")
+        }
+        guard case .sequence(let targetNodes)? = properties?["Targets"], !targetNodes.isEmpty else {
+            throw TemplateError(logicalID, "a rule needs Targets (one to five)")
+        }
+        guard targetNodes.count <= 5 else {
+            throw TemplateError(logicalID, "a rule may have at most 5 targets, got \(targetNodes.count)")
+        }
+        var targets: [RuleTarget] = []
+        for (index, node) in targetNodes.enumerated() {
+            let place = "Targets[\(index)]: "
+            guard let target = node.mapping else { throw TemplateError(logicalID, "\(place)must be a mapping") }
+            guard let arn = try context.string(target["Arn"], in: logicalID) else {
+                throw TemplateError(logicalID, "\(place)needs an Arn")
+            }
+            guard arn.hasPrefix("arn:aws:lambda:"), let function = arn.split(separator: ":").last else {
+                throw TemplateError(logicalID, "\(place)only Lambda function targets run locally, got \(arn)")
+            }
+            guard let id = try context.string(target["Id"], in: logicalID), !id.isEmpty else {
+                throw TemplateError(logicalID, "\(place)needs an Id")
+            }
+            if targets.contains(where: { $0.id == id }) {
+                throw TemplateError(logicalID, "\(place)Id \(id) is used twice")
+            }
+            targets.append(
+                try parseTarget(
+                    target, id: id, function: String(function), logicalID: logicalID, where: place, samDLQ: nil,
+                    context: context))
+        }
+        let name = try context.string(properties?["Name"], in: logicalID) ?? logicalID
+        let bus = try context.string(properties?["EventBusName"], in: logicalID) ?? "default"
+        return EventRule(
+            name: name, bus: bus.split(separator: "/").last.map(String.init) ?? bus, pattern: pattern,
+            patternJSON: patternJSON, targets: targets)
+    }
+
+    /// An `AWS::Events::Archive`: `SourceArn` (the bus), `RetentionDays`, `EventPattern`, `ArchiveName`.
+    private static func parseArchive(_ logicalID: String, _ resource: Node.Mapping, context: Context)
+        throws(TemplateError) -> EventArchive
+    {
+        let properties = resource["Properties"]?.mapping
+        guard let source = try context.string(properties?["SourceArn"], in: logicalID) else {
+            throw TemplateError(logicalID, "an archive needs a SourceArn (the event bus)")
+        }
+        guard let busPart = source.split(separator: "/").last, source.contains(":event-bus/") else {
+            throw TemplateError(logicalID, "SourceArn must be an event bus ARN, got \(source)")
+        }
+        let retention =
+            try context.integer(properties?["RetentionDays"], in: logicalID, key: "RetentionDays", range: 0...36500)
+            ?? 0
+        var pattern: EventPattern?
+        if let node = properties?["EventPattern"] {
+            let json = try context.json(node, in: logicalID)
+            do throws(EventPatternError) {
+                pattern = try EventPattern(json)
+            } catch {
+                throw TemplateError(logicalID, "EventPattern: \(error.description)")
+            }
+        }
+        let name = try context.string(properties?["ArchiveName"], in: logicalID) ?? logicalID
+        return EventArchive(name: name, bus: String(busPart), retentionDays: retention, pattern: pattern)
     }
 
     private static func parseFunction(
@@ -272,7 +392,16 @@ public enum TemplateParser {
                 return value
             }
             if let resource = resources[name]?.mapping {
-                return try string(resource["Properties"]?.mapping?["FunctionName"], in: name) ?? name
+                let properties = resource["Properties"]?.mapping
+                switch resource["Type"]?.string {
+                case "AWS::Events::EventBus", "AWS::Events::Rule", "AWS::Events::Archive":
+                    return try string(properties?["Name"] ?? properties?["ArchiveName"], in: name) ?? name
+                case "AWS::SQS::Queue":
+                    return "https://sqs.\(TemplateParser.region).amazonaws.com/\(TemplateParser.account)/"
+                        + (try string(properties?["QueueName"], in: name) ?? name)
+                default:
+                    return try string(properties?["FunctionName"], in: name) ?? name
+                }
             }
             throw TemplateError(logicalID, "!Ref \(name): no such parameter or resource")
         }
@@ -282,10 +411,17 @@ public enum TemplateParser {
             guard parts.count == 2, let resource = resources[parts[0]]?.mapping else {
                 throw TemplateError(logicalID, "!GetAtt \(path): no such resource")
             }
-            let name = try string(resource["Properties"]?.mapping?["FunctionName"], in: parts[0]) ?? parts[0]
+            let properties = resource["Properties"]?.mapping
+            let prefix = "arn:aws:%@:\(TemplateParser.region):\(TemplateParser.account):"
+            func arn(_ service: String) -> String { prefix.replacingOccurrences(of: "%@", with: service) }
             switch (resource["Type"]?.string, parts[1]) {
             case ("AWS::Serverless::Function", "Arn"), ("AWS::Lambda::Function", "Arn"):
-                return "arn:aws:lambda:\(TemplateParser.region):\(TemplateParser.account):function:\(name)"
+                let name = try string(properties?["FunctionName"], in: parts[0]) ?? parts[0]
+                return arn("lambda") + "function:\(name)"
+            case ("AWS::SQS::Queue", "Arn"):
+                return arn("sqs") + (try string(properties?["QueueName"], in: parts[0]) ?? parts[0])
+            case ("AWS::Events::EventBus", "Arn"):
+                return arn("events") + "event-bus/" + (try string(properties?["Name"], in: parts[0]) ?? parts[0])
             default:
                 return "arn:aws:local:\(TemplateParser.region):\(TemplateParser.account):\(parts[0])/\(parts[1])"
             }

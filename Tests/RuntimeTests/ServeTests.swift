@@ -14,12 +14,18 @@ final class ServedPlatform: @unchecked Sendable {
     var api: String { "http://127.0.0.1:\(apiPort)" }
     var aws: String { "http://127.0.0.1:\(awsPort)" }
 
-    init(arguments: [String] = []) async throws {
-        state = FileManager.default.temporaryDirectory.appendingPathComponent("smartpay-serve-\(UUID().uuidString)")
-        let template = Executables.repositoryRoot.appendingPathComponent("Tests/Fixtures/runtime-template.yaml").path
+    init(arguments: [String] = [], template fixture: String = "runtime-template.yaml", state: URL? = nil)
+        async throws
+    {
+        self.state =
+            state
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("smartpay-serve-\(UUID().uuidString)")
+        let template = Executables.repositoryRoot.appendingPathComponent("Tests/Fixtures/\(fixture)").path
         process = try ChildProcess(
             try Executables.built("smartpay"),
-            arguments: ["serve", "--port", "0", "--aws-port", "0", "--template", template, "--state-dir", state.path]
+            arguments: [
+                "serve", "--port", "0", "--aws-port", "0", "--template", template, "--state-dir", self.state.path,
+            ]
                 + arguments)
         var ports: (Int, Int)?
         for _ in 0..<400 {

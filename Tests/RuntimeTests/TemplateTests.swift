@@ -147,10 +147,12 @@ struct TemplateRuleTests {
         let template = try TemplateParser.parse(Self.template)
         #expect(template.rules.keys.sorted() == ["RewardFunctionOnPayment", "reward-settlement"])
         let payment = try #require(template.rules["RewardFunctionOnPayment"])
-        #expect(payment.function == "reward")
-        #expect(payment.maximumRetryAttempts == 3)
-        #expect(payment.maximumEventAgeSeconds == 600)
-        #expect(payment.deadLetterQueue == "reward-dlq")
+        let target = try #require(payment.targets.first)
+        #expect(payment.targets.count == 1 && payment.bus == "default")
+        #expect(target.function == "reward")
+        #expect(target.maximumRetryAttempts == 3)
+        #expect(target.maximumEventAgeSeconds == 600)
+        #expect(target.deadLetterQueue == "reward-dlq")
         #expect(
             payment.patternJSON["detail"]?["amount_minor"]
                 == .array([.object(["numeric": .array([.string(">"), .number("0")])])]))
@@ -159,9 +161,9 @@ struct TemplateRuleTests {
         )
         #expect(payment.pattern.matches(event))
         let settlement = try #require(template.rules["reward-settlement"])
-        #expect(settlement.maximumRetryAttempts == 185)
-        #expect(settlement.maximumEventAgeSeconds == 86400)
-        #expect(settlement.deadLetterQueue == "RewardFunctionOnSettlementDLQ")
+        #expect(settlement.targets.first?.maximumRetryAttempts == 185)
+        #expect(settlement.targets.first?.maximumEventAgeSeconds == 86400)
+        #expect(settlement.targets.first?.deadLetterQueue == "RewardFunctionOnSettlementDLQ")
         #expect(settlement.arn == "arn:aws:events:us-east-1:000000000000:rule/reward-settlement")
     }
 

@@ -54,18 +54,34 @@ public final class Subprocess: @unchecked Sendable {
         path: String, arguments: [String] = [], environment: [String: String], stdinPath: String? = nil,
         stdout: Output = .inherit, stderr: Output = .inherit, newProcessGroup: Bool = false
     ) throws(SpawnError) {
+        func check(_ result: Int32, _ what: String) throws(SpawnError) {
+            guard result == 0 else {
+                throw SpawnError(description: "cannot start \(path): \(what): \(String(cString: strerror(result)))")
+            }
+        }
         var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
+        try check(posix_spawn_file_actions_init(&actions), "posix_spawn_file_actions_init")
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, stdinPath ?? "/dev/null", O_RDONLY, 0)
+        try check(
+            posix_spawn_file_actions_addopen(&actions, 0, stdinPath ?? "/dev/null", O_RDONLY, 0), "stdin")
         for (descriptor, output) in [(Int32(1), stdout), (Int32(2), stderr)] {
             switch output {
             case .inherit: break
-            case .discard: posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", O_WRONLY, 0)
+            case .discard:
+                try check(
+                    posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", O_WRONLY, 0), "/dev/null")
             case .file(let path):
-                posix_spawn_file_actions_addopen(&actions, descriptor, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            case .standardError: posix_spawn_file_actions_adddup2(&actions, 2, descriptor)
+                try check(
+                    posix_spawn_file_actions_addopen(&actions, descriptor, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644),
+                    path)
+            case .standardError: try check(posix_spawn_file_actions_adddup2(&actions, 2, descriptor), "dup2")
             }
+        }
+        // The child gets stdin, stdout and stderr and nothing else: descriptors without close-on-exec (hiredis's
+        // sockets, another child's Runtime API connection) would otherwise leak into it and keep those
+        // connections open after we die, so the function processes would never see their runtime go away.
+        if let closeFrom = Self.addCloseFrom {
+            try check(closeFrom(&actions, 3), "closefrom")
         }
 
         var attributes = posix_spawnattr_t()
@@ -96,6 +112,17 @@ public final class Subprocess: @unchecked Sendable {
         }
         self.pid = pid
     }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which Swift's Glibc module does not
+    /// export; looked up once. Without it (older C libraries) descriptors are inherited as before.
+    private static let addCloseFrom:
+        (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+            else { return nil }
+            return unsafeBitCast(
+                symbol,
+                to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+        }()
 
     /// Reaps the process if it has ended; returns how it ended, or nil while it runs.
     @discardableResult

@@ -1,0 +1,4 @@
+import FunctionKit
+import ProbeFunction
+
+await FunctionMain.run(ProbeHandler.self, name: "probe")
