@@ -188,7 +188,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "smartpay-bench",
-            dependencies: ["SmartPayRedis", "SmartPayCore", "SmartPayBus"],
+            dependencies: [
+                "SmartPayRedis", "SmartPayCore", "SmartPayBus", "SmartPayEvents", "SmartPayHTTP", "SmartPayRuntime",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/Benchmarks/FoundationBench",
             swiftSettings: strict
         ),

@@ -52,7 +52,6 @@ public struct Deduplicator: Sendable {
           local command = {}
           for j = 1, n do command[j] = ARGV[i + j] end
           local reply = redis.call(unpack(command))
-          if type(reply) == 'table' and reply.ok then reply = reply.ok end
           replies[#replies + 1] = reply
           i = i + n + 1
         end

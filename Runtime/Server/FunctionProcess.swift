@@ -31,6 +31,8 @@ actor FunctionProcess {
     private var waitingForNext: CheckedContinuation<Pending?, Never>?
     private var handedOut: Pending?
     private var current: (requestID: String, continuation: CheckedContinuation<InvocationOutcome, Never>)?
+    /// When the current invocation must have answered.
+    private var deadline: ContinuousClock.Instant?
     private var readyWaiters: [CheckedContinuation<Void, Never>] = []
     private var stopping = false
 
@@ -95,12 +97,8 @@ actor FunctionProcess {
     /// Runs one invocation on this process and returns how it ended (never throws: every failure is an outcome).
     func invoke(_ pending: Pending, timeout: Duration) async -> InvocationOutcome {
         if let initError { return initError }
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            guard !Task.isCancelled else { return }
-            await self?.timedOut(pending.requestID)
-        }
-        defer { timer.cancel() }
+        // The pool's monitor (every 20 ms) enforces the deadline: no timer per invocation.
+        deadline = ContinuousClock.now + timeout
         return await withCheckedContinuation { continuation in
             current = (pending.requestID, continuation)
             if let waiting = waitingForNext {
@@ -112,8 +110,13 @@ actor FunctionProcess {
         }
     }
 
-    /// Checks whether the process has died; fails its invocation if it had one.
+    /// Checks whether the process has died or its invocation has run past its deadline; fails the invocation
+    /// then.
     func poll() {
+        if let current, let deadline, ContinuousClock.now >= deadline {
+            timedOut(current.requestID)
+            return
+        }
         guard let exit = child?.reap() else { return }
         let outcome: InvocationOutcome =
             initDuration == nil
@@ -146,7 +149,7 @@ actor FunctionProcess {
         return child?.reap()
     }
 
-    private func timedOut(_ requestID: String) async {
+    private func timedOut(_ requestID: String) {
         guard current?.requestID == requestID else { return }
         logger.warning(
             "invocation timed out; killing the process",

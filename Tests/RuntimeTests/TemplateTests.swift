@@ -167,6 +167,93 @@ struct TemplateRuleTests {
         #expect(settlement.arn == "arn:aws:events:us-east-1:000000000000:rule/reward-settlement")
     }
 
+    @Test("AWS::Events::Rule resources (several targets, each with its policy) and archives")
+    func ruleResources() throws {
+        let template = try TemplateParser.parse(
+            """
+            Resources:
+              Pay:
+                Type: AWS::Serverless::Function
+                Metadata: {SmartPay: {Binary: pay}}
+                Properties: {FunctionName: pay}
+              PaymentsBus:
+                Type: AWS::Events::EventBus
+                Properties: {Name: payments}
+              Dlq:
+                Type: AWS::SQS::Queue
+                Properties: {QueueName: fanout-dlq}
+              Fanout:
+                Type: AWS::Events::Rule
+                Properties:
+                  EventBusName: !Ref PaymentsBus
+                  EventPattern: '{"source": ["smartpay.pay"]}'
+                  Targets:
+                    - {Id: One, Arn: !GetAtt Pay.Arn, RetryPolicy: {MaximumRetryAttempts: 0}}
+                    - Id: Two
+                      Arn: arn:aws:lambda:us-east-1:000000000000:function:elsewhere
+                      DeadLetterConfig: {Arn: !GetAtt Dlq.Arn}
+              Off:
+                Type: AWS::Events::Rule
+                Properties:
+                  State: DISABLED
+                  EventPattern: {source: [x]}
+                  Targets: [{Id: T, Arn: !GetAtt Pay.Arn}]
+              Everything:
+                Type: AWS::Events::Archive
+                Properties:
+                  SourceArn: !GetAtt PaymentsBus.Arn
+                  RetentionDays: 7
+                  EventPattern: {source: [smartpay.pay]}
+            """)
+        #expect(template.rules.keys.sorted() == ["Fanout"], "a disabled rule is left out")
+        let rule = try #require(template.rules["Fanout"])
+        #expect(rule.bus == "payments")
+        #expect(rule.arn == "arn:aws:events:us-east-1:000000000000:rule/payments/Fanout")
+        #expect(rule.targets.map(\.id) == ["One", "Two"])
+        #expect(rule.targets.map(\.function) == ["pay", "elsewhere"])
+        #expect(rule.targets[0].maximumRetryAttempts == 0 && rule.targets[0].deadLetterQueue == nil)
+        #expect(rule.targets[1].maximumRetryAttempts == 185 && rule.targets[1].deadLetterQueue == "fanout-dlq")
+        let archive = try #require(template.archives["Everything"])
+        #expect(archive.bus == "payments" && archive.retentionDays == 7)
+        #expect(archive.pattern != nil)
+    }
+
+    @Test(
+        "a bad AWS::Events::Rule is refused with its logical id",
+        arguments: [
+            ("EventPattern: {source: [a]}", "template: R: a rule needs Targets"),
+            (
+                "Targets: [{Id: T, Arn: arn:aws:lambda:us-east-1:0:function:f}]",
+                "template: R: a rule needs an EventPattern"
+            ),
+            (
+                "EventPattern: {source: [a]}\n      Targets: [{Id: T, Arn: arn:aws:sqs:us-east-1:0:q}]",
+                "template: R: Targets[0]: only Lambda function targets run locally"
+            ),
+            (
+                "EventPattern: {source: [a]}\n      Targets: [{Arn: arn:aws:lambda:us-east-1:0:function:f}]",
+                "template: R: Targets[0]: needs an Id"
+            ),
+            (
+                "ScheduleExpression: rate(1 minute)\n      Targets: [{Id: T, Arn: arn:aws:lambda:us-east-1:0:function:f}]",
+                "template: R: ScheduleExpression rules are not supported locally"
+            ),
+        ])
+    func invalidRuleResource(properties: String, message: String) {
+        let text = """
+            Resources:
+              R:
+                Type: AWS::Events::Rule
+                Properties:
+                  \(properties)
+            """
+        #expect {
+            try TemplateParser.parse(text)
+        } throws: { error in
+            (error as? TemplateError)?.description.hasPrefix(message) == true
+        }
+    }
+
     @Test(
         "a bad rule is refused with the function's logical id",
         arguments: [

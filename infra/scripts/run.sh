@@ -31,6 +31,9 @@ demo curl -s -X POST "http://127.0.0.1:$PORT/split" -H 'content-type: applicatio
     -d '{"amount": 12.5, "currency": "USD", "parts_bps": [10000]}'
 demo curl -s -X POST "http://127.0.0.1:$AWS_PORT/2015-03-31/functions/split/invocations" \
     --data-binary @events/split/eventbridge.json
+demo .build/debug/smartpay events put events/bus/payment-processed.json
+demo .build/debug/smartpay events test-pattern --pattern events/bus/reward-pattern.json \
+    --event events/bus/payment-processed-event.json
 echo "──────────────────────────────────────────────────────────────────────────"
 echo "SmartPay is serving: HTTP API http://127.0.0.1:$PORT, AWS endpoint http://127.0.0.1:$AWS_PORT,"
 echo "metrics http://127.0.0.1:$PORT/metrics. Ctrl-C stops it."

@@ -23,7 +23,9 @@ final class BusMetrics: Sendable {
         var latencySum = 0.0
     }
 
-    static let bounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30]
+    static let bounds: [Double] = [
+        0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30,
+    ]
     private let state = Mutex(State())
 
     func published(_ count: Int) { state.withLock { $0.published += count } }

@@ -188,18 +188,22 @@ public final class EventBus: Sendable {
 
     private func deliveryLoop() async {
         guard !routes.isEmpty else { return }
-        let capacities = routes.map { target.capacity(of: $0.target.function) ?? 16 }
+        // Concurrency is the function's: routes to the same function share its slots.
+        let functions = Array(Set(routes.map(\.target.function))).sorted()
+        let functionIndex = Dictionary(uniqueKeysWithValues: functions.enumerated().map { ($1, $0) })
+        let capacities = functions.map { target.capacity(of: $0) ?? 16 }
+        let slotOfRoute = routes.map { functionIndex[$0.target.function]! }
         let indexByKey = Dictionary(uniqueKeysWithValues: routes.enumerated().map { ($1.key, $0) })
-        let slots = Slots(count: routes.count)
+        let slots = Slots(count: functions.count)
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 let counts = slots.counts
-                let open = routes.indices.filter { counts[$0] < capacities[$0] }
+                let open = routes.indices.filter { counts[slotOfRoute[$0]] < capacities[slotOfRoute[$0]] }
                 if open.isEmpty {
                     await slots.waitForRelease()
                     continue
                 }
-                let room = open.map { capacities[$0] - counts[$0] }.max() ?? 1
+                let room = open.map { capacities[slotOfRoute[$0]] - counts[slotOfRoute[$0]] }.max() ?? 1
                 let busy = counts.contains { $0 > 0 }
                 let reply: RedisReply
                 do {
@@ -215,11 +219,12 @@ public final class EventBus: Sendable {
                 }
                 for (key, entries) in StreamEntry.streams(reply) {
                     guard let index = indexByKey[key] else { continue }
+                    let slot = slotOfRoute[index]
                     for entry in entries {
-                        slots.take(index)
+                        slots.take(slot)
                         group.addTask {
                             await self.deliver(entry, on: self.routes[index])
-                            slots.release(index)
+                            slots.release(slot)
                         }
                     }
                 }

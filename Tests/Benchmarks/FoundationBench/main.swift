@@ -6,6 +6,7 @@ import SmartPayRedis
 //
 //   smartpay-bench redis PORT [REQUESTS]   GET round trips against a redis-server on 127.0.0.1:PORT
 //   smartpay-bench json [ROWS]              parse + decode of a payment-sized event
+//   smartpay-bench bus REDIS_URL METRICS_URL COUNT [RATE]   the event bus end to end against `smartpay serve`
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -137,7 +138,23 @@ case "patterns":
     try patterns(rounds: arguments.count > 2 ? Int(arguments[2]) ?? 2_000_000 : 2_000_000)
 case "json":
     try json(rows: arguments.count > 2 ? Int(arguments[2]) ?? 200_000 : 200_000)
+case "bus":
+    guard arguments.count > 4, let count = Int(arguments[4]) else {
+        print("usage: smartpay-bench bus REDIS_URL METRICS_URL COUNT [RATE]")
+        exit(2)
+    }
+    try await busEndToEnd(
+        redisURL: arguments[2], metricsURL: arguments[3], count: count,
+        rate: arguments.count > 5 ? Int(arguments[5]) ?? 0 : 0)
+case "bus-engine":
+    guard arguments.count > 4, let count = Int(arguments[4]) else {
+        print("usage: smartpay-bench bus-engine REDIS_URL TEMPLATE COUNT")
+        exit(2)
+    }
+    try await busEngineAlone(redisURL: arguments[2], template: arguments[3], count: count)
 default:
-    print("usage: smartpay-bench (redis PORT [REQUESTS] | json [ROWS] | patterns [ROUNDS])")
+    print(
+        "usage: smartpay-bench (redis PORT [REQUESTS] | json [ROWS] | patterns [ROUNDS] | bus REDIS_URL METRICS_URL COUNT [RATE])"
+    )
     exit(2)
 }

@@ -7,7 +7,7 @@ import SmartPayRedis
 /// Redis under `probe:{run}:…`, and can publish a follow-on event through the outbox in the same atomic step.
 ///
 /// `detail.mode`: `fail` always fails (a retryable error), `broken` fails while the key `probe:{run}:broken` exists,
-/// `invalid` refuses the event (a permanent error).
+/// `invalid` refuses the event (a permanent error), `noop` returns at once (the benchmark's trivial target).
 /// `detail.then`: `{"detail_type": …, "detail": {…}}` is published as `smartpay.probe` when the event is handled.
 public struct ProbeHandler: FunctionHandler {
     public struct Event: Decodable, Sendable {
@@ -43,6 +43,7 @@ public struct ProbeHandler: FunctionHandler {
         guard case .eventBridge(let envelope) = context.source else {
             throw FunctionError(.invalidRequest, "the probe handles EventBridge deliveries only")
         }
+        if event.mode == "noop" { return Output(eventId: envelope.id, duplicate: false) }
         let prefix = "probe:\(event.run)"
         try await redis.send(["INCR", "\(prefix):deliveries"])
         switch event.mode {
