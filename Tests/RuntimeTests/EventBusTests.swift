@@ -313,6 +313,26 @@ struct EventBusTests {
                 stdin: Data(#"{"Source": "test.bus", "DetailType": "ping"}"#.utf8))
             #expect(refused.status == 1 && refused.stdoutText.contains("Detail is a required argument"))
 
+            // The examples in events/bus/: the valid one is accepted, each invalid-* one refused.
+            let examples = Executables.repositoryRoot.appendingPathComponent("events/bus")
+            for file in try FileManager.default.contentsOfDirectory(atPath: examples.path).sorted()
+            where file.hasPrefix("invalid-") || file == "payment-processed.json" {
+                let result = try await ProcessRunner.run(
+                    smartpay,
+                    arguments: [
+                        "events", "put", examples.appendingPathComponent(file).path, "--redis-url", redis.url,
+                        "--template", Self.template,
+                    ])
+                #expect(result.status == (file.hasPrefix("invalid-") ? 1 : 0), "\(file): \(result.stdoutText)")
+            }
+            let example = try await ProcessRunner.run(
+                smartpay,
+                arguments: [
+                    "events", "test-pattern", "--pattern", examples.appendingPathComponent("reward-pattern.json").path,
+                    "--event", examples.appendingPathComponent("payment-processed-event.json").path,
+                ])
+            #expect(example.stdoutText == "true\n", "\(example.stderrText)")
+
             let event =
                 #"{"id": "1", "account": "1", "source": "a", "time": "2026-01-01T00:00:00Z", "region": "r", "resources": [], "detail-type": "x", "detail": {"ip": "10.0.0.7"}}"#
             let match = try await ProcessRunner.run(
