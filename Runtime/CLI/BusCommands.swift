@@ -73,10 +73,7 @@ struct EventsCommand: AsyncParsableCommand {
         @OptionGroup var bus: BusOptions
 
         func run() async throws {
-            let data =
-                file == "-"
-                ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: file)
-            guard let data, let json = try? JSONParser().parse(Array(data)) else {
+            guard let bytes = try? readInput(file), let json = try? JSONParser().parse(bytes) else {
                 fail(usage: "smartpay events put: \(file) is not readable JSON")
             }
             let list: JSONValue

@@ -100,11 +100,7 @@ extension SmartPayCommand {
 
         private func readEvent(_ path: String?) throws -> [UInt8] {
             guard let path else { return Array("{}".utf8) }
-            if path == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw RuntimeError("cannot read \"\(path)\"")
-            }
-            return Array(data)
+            return try readInput(path)
         }
     }
 
@@ -168,6 +164,15 @@ extension SmartPayCommand {
             }
         }
     }
+}
+
+/// The bytes of a file argument, or of stdin for `-`.
+func readInput(_ path: String) throws -> [UInt8] {
+    if path == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw RuntimeError("cannot read \"\(path)\"")
+    }
+    return Array(data)
 }
 
 func fail(usage message: String) -> Never {

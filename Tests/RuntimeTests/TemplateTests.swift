@@ -247,11 +247,7 @@ struct TemplateRuleTests {
                 Properties:
                   \(properties)
             """
-        #expect {
-            try TemplateParser.parse(text)
-        } throws: { error in
-            (error as? TemplateError)?.description.hasPrefix(message) == true
-        }
+        expectTemplateError(text, startingWith: message)
     }
 
     @Test(
@@ -281,10 +277,17 @@ struct TemplateRuleTests {
                       Properties:
                         \(properties)
             """
-        #expect {
-            try TemplateParser.parse(text)
-        } throws: { error in
-            (error as? TemplateError)?.description.hasPrefix(message) == true
-        }
+        expectTemplateError(text, startingWith: message)
+    }
+}
+
+/// Expects `text` to be refused with a `TemplateError` whose description starts with `prefix`.
+private func expectTemplateError(
+    _ text: String, startingWith prefix: String, sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(sourceLocation: sourceLocation) {
+        try TemplateParser.parse(text)
+    } throws: { error in
+        (error as? TemplateError)?.description.hasPrefix(prefix) == true
     }
 }

@@ -10,10 +10,13 @@ import SmartPayTemplate
 public struct BusAdmin: Sendable {
     public let template: Template
     public let redis: RedisClient
+    /// The buses the template names (and `default`).
+    let buses: [String]
 
     public init(template: Template, redis: RedisClient) {
         self.template = template
         self.redis = redis
+        self.buses = EventBus.busNames(of: template)
     }
 
     // MARK: Publishing
@@ -25,7 +28,6 @@ public struct BusAdmin: Sendable {
         -> [Result<JSONValue, PutEvents.EntryError>]
     {
         var results = try PutEvents.accept(entries, now: now)
-        let buses = Set(EventBus.busNames(of: template))
         var commands: [[String]] = []
         var positions: [Int] = []
         for (index, entry) in entries.enumerated() {
@@ -161,7 +163,7 @@ public struct BusAdmin: Sendable {
         }
         let now = Timestamp.now().millisecondsSinceEpoch
         var queued = 0
-        for bus in EventBus.busNames(of: template) {
+        for bus in buses {
             let rules = template.rules.values.filter { $0.bus == bus && (rule == nil || $0.name == rule) }
                 .sorted { $0.name < $1.name }
             guard !rules.isEmpty else { continue }
@@ -173,11 +175,10 @@ public struct BusAdmin: Sendable {
                     try await redis.send(["XRANGE", BusKeys.archive(bus: bus), start, end, "COUNT", "500"]))
                 var commands: [[String]] = []
                 for entry in page {
-                    guard let text = entry[BusKeys.Field.event],
-                        case .object(var members)? = try? JSONParser().parse(text),
-                        let id = members["id"]?.stringValue, seen.insert(id).inserted
+                    guard let text = entry[BusKeys.Field.event], let original = try? JSONParser().parse(text),
+                        case .object(var members) = original, let id = members["id"]?.stringValue,
+                        seen.insert(id).inserted
                     else { continue }
-                    let original = JSONValue.object(members)
                     members["replay-name"] = .string(name)
                     let replayed = JSONValue.object(members).serializedString
                     for matching in rules where matching.pattern.matches(original) {

@@ -52,6 +52,8 @@ public final class EventBus: Sendable {
     let metrics = BusMetrics()
     let routes: [DeliveryRoute]
     let buses: [String]
+    /// Per ingest stream key: its bus's routes and archives, worked out once for the router's every batch.
+    private let fanOut: [String: (bus: String, routes: [DeliveryRoute], archives: [EventArchive])]
     private let acks: AckBatcher
     /// `stream id` of the deliveries running here, so a reclaimed entry is never delivered twice at once.
     private let inFlight = Mutex<Set<String>>([])
@@ -75,6 +77,14 @@ public final class EventBus: Sendable {
             }
         }
         self.buses = EventBus.busNames(of: template)
+        var fanOut: [String: (bus: String, routes: [DeliveryRoute], archives: [EventArchive])] = [:]
+        for bus in buses {
+            fanOut[BusKeys.ingest(bus: bus)] = (
+                bus, routes.filter { $0.rule.bus == bus },
+                template.archives.values.filter { $0.bus == bus }.sorted { $0.name < $1.name }
+            )
+        }
+        self.fanOut = fanOut
         self.acks = AckBatcher(redis: redis, logger: logger)
     }
 
@@ -134,9 +144,7 @@ public final class EventBus: Sendable {
     /// Fans `entries` of one ingest stream out to the matching targets and the archives, in one transaction with
     /// their acknowledgement.
     func route(_ entries: [StreamEntry], from key: String) async throws(RedisError) {
-        guard let bus = buses.first(where: { BusKeys.ingest(bus: $0) == key }) else { return }
-        let busRoutes = routes.filter { $0.rule.bus == bus }
-        let archives = template.archives.values.filter { $0.bus == bus }.sorted { $0.name < $1.name }
+        guard let (bus, busRoutes, archives) = fanOut[key] else { return }
         let now = Timestamp.now().millisecondsSinceEpoch
         var commands: [[String]] = []
         var matched: [String: Int] = [:]
