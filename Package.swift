@@ -78,6 +78,8 @@ let package = Package(
                 "SmartPayTemplate", "SmartPayCore", "SmartPayRedis", "SmartPayIO", "SmartPayEvents", "SmartPayBus",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],

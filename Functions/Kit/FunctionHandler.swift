@@ -32,7 +32,8 @@ public struct InitializationContext: Sendable {
 /// What a handler sees of one invocation.
 public struct InvocationContext: Sendable {
     public let requestID: String
-    /// When the invocation must have answered; the harness cancels the handler then.
+    /// When the invocation must have answered. Under the Runtime API the platform ends the invocation then (Lambda
+    /// and `smartpay serve` report the timeout and replace the process); one-shot, the harness cancels the handler.
     public let deadline: ContinuousClock.Instant
     /// A logger with `request_id` and `function` in its metadata.
     public let logger: Logger

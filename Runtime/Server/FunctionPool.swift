@@ -3,24 +3,41 @@ import Logging
 import SmartPayCore
 import SmartPayIO
 import SmartPayTemplate
+import Synchronization
 
 /// The warm processes of one function: at most `maximumConcurrency` at once, each serving one invocation at a
 /// time; further invocations wait in a bounded queue, and a full queue is refused (`TooManyRequestsException`).
 /// A process that crashes or times out is dropped and a fresh one starts for the next invocation.
-public actor FunctionPool {
+///
+/// Its state sits behind one lock: taking an idle process and giving it back are a few instructions, not two
+/// actor hops per invocation.
+public final class FunctionPool: Sendable {
     public let spec: FunctionSpec
     public let maximumConcurrency: Int
     public let queueLimit: Int
     private let binary: String
     private let environment: [String: String]
     private let logger: Logger
-    private var idle: [FunctionProcess] = []
-    private var all: [Int: FunctionProcess] = [:]
-    private var starting = 0
-    private var waiters: [CheckedContinuation<FunctionProcess?, Never>] = []
-    private var serial = 0
-    private var monitor: Task<Void, Never>?
-    private var closed = false
+    private let state = Mutex(State())
+
+    private struct State: ~Copyable {
+        var idle: [FunctionProcess] = []
+        var all: [Int: FunctionProcess] = [:]
+        var starting = 0
+        var waiters: [CheckedContinuation<Handover, Never>] = []
+        var serial = 0
+        var monitor: Task<Void, Never>?
+        var closed = false
+    }
+
+    /// What a queued invocation is woken with.
+    private enum Handover {
+        /// A warm process, now the waiter's.
+        case process(FunctionProcess)
+        /// A slot freed (a process died): try again, which may start a fresh process.
+        case retry
+        case closed
+    }
 
     /// Refused before it ran.
     public enum Refusal: Error, Sendable {
@@ -43,9 +60,9 @@ public actor FunctionPool {
     }
 
     /// Invocations waiting for a process.
-    public var queueDepth: Int { waiters.count }
+    public var queueDepth: Int { state.withLock { $0.waiters.count } }
     /// Processes alive now.
-    public var processCount: Int { all.count }
+    public var processCount: Int { state.withLock { $0.all.count } }
 
     /// Runs one invocation: on an idle process, a new one (a cold start), or after waiting for one.
     /// - Throws: `Refusal` when it cannot run at all.
@@ -71,109 +88,174 @@ public actor FunctionPool {
     /// Starts `count` processes now and waits until each has initialised (`--warm`).
     public func warm(_ count: Int) async throws {
         var started: [FunctionProcess] = []
-        for _ in 0..<min(count, maximumConcurrency - all.count) {
-            let process = try await spawn()
-            started.append(process)
+        for _ in 0..<count {
+            let serial = state.withLock { state -> Int? in
+                guard state.all.count + state.starting < maximumConcurrency else { return nil }
+                state.starting += 1
+                state.serial += 1
+                return state.serial
+            }
+            guard let serial else { break }
+            started.append(try await spawn(serial: serial))
         }
         for process in started {
             await process.waitUntilReady()
-            await release(process, alive: await process.isAlive)
+            await release(process, alive: process.isAlive)
         }
     }
 
     /// Stops every process (SIGTERM, then SIGKILL) after in-flight invocations end or `grace` passes.
     public func shutdown(grace: Duration = .seconds(5)) async {
-        closed = true
-        for waiter in waiters { waiter.resume(returning: nil) }
-        waiters.removeAll()
+        let waiters = state.withLock { state in
+            state.closed = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: .closed) }
         let deadline = ContinuousClock.now.advanced(by: grace)
-        while idle.count < all.count && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
-        for process in all.values { await process.stop() }
-        all.removeAll()
-        idle.removeAll()
-        monitor?.cancel()
+        while state.withLock({ $0.idle.count < $0.all.count }) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        _ = await stopAll()
     }
 
     /// Stops every process and returns their peak resident memory in kilobytes (for `smartpay invoke`'s report).
     public func stopAll() async -> [Int] {
-        closed = true
+        let (processes, monitor) = state.withLock { state in
+            state.closed = true
+            defer {
+                state.all = [:]
+                state.idle = []
+                state.monitor = nil
+            }
+            return (Array(state.all.values), state.monitor)
+        }
         var exits: [Int] = []
-        for process in all.values { if let exit = await process.stop() { exits.append(exit.maxResidentKilobytes) } }
-        all.removeAll()
-        idle.removeAll()
+        for process in processes { if let exit = await process.stop() { exits.append(exit.maxResidentKilobytes) } }
         monitor?.cancel()
         return exits
     }
 
-    private func acquire() async throws(Refusal) -> (FunctionProcess, Bool) {
-        if closed { throw .shuttingDown }
-        while let process = idle.popLast() {
-            if await process.isAlive { return (process, false) }
-            all[process.serial] = nil
+    private enum Step {
+        case use(FunctionProcess)
+        case spawn(serial: Int)
+        case wait
+        case refuse(Refusal)
+    }
+
+    /// Decides, under the lock, how the next invocation gets a process.
+    private func step(_ state: inout State, queueing continuation: CheckedContinuation<Handover, Never>? = nil) -> Step
+    {
+        if state.closed { return .refuse(.shuttingDown) }
+        while let process = state.idle.popLast() {
+            if process.isAlive { return .use(process) }
+            state.all[process.serial] = nil
         }
-        if all.count + starting < maximumConcurrency {
-            do {
-                let process = try await spawn()
-                return (process, true)
-            } catch {
-                logger.error(
-                    "cannot start a process", metadata: ["function": .string(spec.name), "error": .string("\(error)")])
-                throw .tooManyRequests("cannot start \(spec.name): \(error)")
+        if state.all.count + state.starting < maximumConcurrency {
+            state.starting += 1
+            state.serial += 1
+            return .spawn(serial: state.serial)
+        }
+        guard state.waiters.count < queueLimit else {
+            return .refuse(
+                .tooManyRequests(
+                    "Rate Exceeded. \(spec.name) is at its concurrency of \(maximumConcurrency) with \(state.waiters.count) invocations queued"
+                ))
+        }
+        if let continuation { state.waiters.append(continuation) }
+        return .wait
+    }
+
+    private func acquire() async throws(Refusal) -> (FunctionProcess, Bool) {
+        while true {
+            var decided = state.withLock { step(&$0) }
+            if case .wait = decided {
+                // Decide again and queue in the same critical section, so a release in between is not missed.
+                let handover = await withCheckedContinuation { (continuation: CheckedContinuation<Handover, Never>) in
+                    decided = state.withLock { step(&$0, queueing: continuation) }
+                    if case .wait = decided { return }
+                    continuation.resume(returning: .retry)
+                }
+                switch handover {
+                case .process(let process):
+                    if process.isAlive { return (process, false) }
+                    await release(process, alive: false)
+                    continue
+                case .closed: throw .shuttingDown
+                case .retry:
+                    // Woken to try again, or not queued at all: `decided` then says what to do instead.
+                    if case .wait = decided { continue }
+                }
+            }
+            switch decided {
+            case .use(let process): return (process, false)
+            case .spawn(let serial):
+                do {
+                    return (try await spawn(serial: serial), true)
+                } catch {
+                    logger.error(
+                        "cannot start a process",
+                        metadata: ["function": .string(spec.name), "error": .string("\(error)")]
+                    )
+                    throw .tooManyRequests("cannot start \(spec.name): \(error)")
+                }
+            case .refuse(let refusal): throw refusal
+            case .wait: continue
             }
         }
-        guard waiters.count < queueLimit else {
-            throw .tooManyRequests(
-                "Rate Exceeded. \(spec.name) is at its concurrency of \(maximumConcurrency) with \(waiters.count) invocations queued"
-            )
-        }
-        guard let process = await withCheckedContinuation({ waiters.append($0) }) else { throw .shuttingDown }
-        if await process.isAlive { return (process, false) }
-        return try await acquire()
     }
 
     private func release(_ process: FunctionProcess, alive: Bool) async {
-        guard alive, !closed else {
-            if all.removeValue(forKey: process.serial) != nil { await process.stop(grace: .milliseconds(100)) }
-            // A waiter may now start a fresh process in the freed slot.
-            if !waiters.isEmpty, !closed, all.count + starting < maximumConcurrency {
-                let waiter = waiters.removeFirst()
-                do {
-                    waiter.resume(returning: try await spawn())
-                } catch {
-                    waiter.resume(returning: nil)
-                }
+        if alive {
+            let (kept, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Handover, Never>?) in
+                if state.closed { return (false, nil) }
+                if !state.waiters.isEmpty { return (true, state.waiters.removeFirst()) }
+                state.idle.append(process)
+                return (true, nil)
             }
-            return
+            waiter?.resume(returning: .process(process))
+            if kept { return }
         }
-        if !waiters.isEmpty {
-            waiters.removeFirst().resume(returning: process)
-        } else {
-            idle.append(process)
+        let removed = state.withLock { $0.all.removeValue(forKey: process.serial) != nil }
+        if removed { await process.stop(grace: .milliseconds(100)) }
+        // A waiter may now start a fresh process in the freed slot.
+        let waiter = state.withLock { state -> CheckedContinuation<Handover, Never>? in
+            guard !state.waiters.isEmpty, !state.closed, state.all.count + state.starting < maximumConcurrency else {
+                return nil
+            }
+            return state.waiters.removeFirst()
         }
+        waiter?.resume(returning: .retry)
     }
 
-    private func spawn() async throws -> FunctionProcess {
-        serial += 1
-        starting += 1
-        defer { starting -= 1 }
+    /// Starts a process in a slot already counted in `starting`.
+    private func spawn(serial: Int) async throws -> FunctionProcess {
         let process = FunctionProcess(spec: spec, serial: serial, logger: logger)
-        try await process.start(binary: binary, environment: environment)
-        all[process.serial] = process
+        do {
+            try await process.start(binary: binary, environment: environment)
+        } catch {
+            state.withLock { $0.starting -= 1 }
+            throw error
+        }
+        state.withLock { state in
+            state.starting -= 1
+            state.all[serial] = process
+        }
         return process
     }
 
     /// Watches the processes for crashes (a 20 ms poll of wait4), so an invocation in flight on a dead process
-    /// fails at once with `Runtime.ExitError`.
+    /// fails at once with `Runtime.ExitError`; and enforces invocation deadlines.
     private func startMonitor() {
-        guard monitor == nil else { return }
-        monitor = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(20))
-                guard let self else { return }
-                for process in await self.processes() { await process.poll() }
+        state.withLock { state in
+            guard state.monitor == nil, !state.closed else { return }
+            state.monitor = Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(20))
+                    guard let self else { return }
+                    for process in self.state.withLock({ Array($0.all.values) }) { process.poll() }
+                }
             }
         }
     }
-
-    private func processes() -> [FunctionProcess] { Array(all.values) }
 }

@@ -1,15 +1,19 @@
 import Foundation
-import HTTPTypes
-import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
+import NIOPosix
 import SmartPayIO
 import SmartPayTemplate
+import Synchronization
 
 /// One warm process of a function with its own Lambda Runtime API endpoint on 127.0.0.1, serving one invocation
 /// at a time, as Lambda does. Owning the endpoint per process ties every invocation to the process that took it,
 /// so a crash or a timeout fails exactly that invocation.
-actor FunctionProcess {
+///
+/// The state sits behind one lock rather than in an actor: the Runtime API handler completes an invocation on its
+/// event loop, with no hop through an executor (see `RuntimeAPIHandler`).
+final class FunctionProcess: Sendable {
     struct Pending: Sendable {
         let requestID: String
         let payload: [UInt8]
@@ -17,24 +21,51 @@ actor FunctionProcess {
         let traceID: String?
     }
 
+    /// How a waiting `next` gets its invocation (nil: the process is being stopped). Called once, from any thread.
+    typealias Delivery = @Sendable (Pending?) -> Void
+
+    private struct State: ~Copyable {
+        var child: Subprocess?
+        var server: (any Channel)?
+        var port = 0
+        /// Set once the process first asks for work: its init is over.
+        var initDuration: Duration?
+        var initError: InvocationOutcome?
+        var waitingForNext: (connection: Int, deliver: Delivery)?
+        var handedOut: Pending?
+        var current: (requestID: String, continuation: CheckedContinuation<InvocationOutcome, Never>)?
+        /// When the current invocation must have answered.
+        var deadline: ContinuousClock.Instant?
+        var readyWaiters: [CheckedContinuation<Void, Never>] = []
+        var stopping = false
+        var connections = 0
+
+        /// Ends the current invocation with `outcome`; the caller resumes the continuation outside the lock.
+        mutating func finish(_ outcome: InvocationOutcome) -> Finished? {
+            guard let current else { return nil }
+            self.current = nil
+            handedOut = nil
+            deadline = nil
+            return Finished(continuation: current.continuation, outcome: outcome)
+        }
+
+        mutating func takeReadyWaiters() -> [CheckedContinuation<Void, Never>] {
+            defer { readyWaiters = [] }
+            return readyWaiters
+        }
+    }
+
+    private struct Finished {
+        let continuation: CheckedContinuation<InvocationOutcome, Never>
+        let outcome: InvocationOutcome
+        func resume() { continuation.resume(returning: outcome) }
+    }
+
     let spec: FunctionSpec
     let serial: Int
     private let logger: Logger
-    private var child: Subprocess?
-    private var serverTask: Task<Void, any Error>?
-    private(set) var port = 0
     private let spawnedAt = ContinuousClock.now
-    /// Set once the process first asks for work: its init is over.
-    private(set) var initDuration: Duration?
-    private var initError: InvocationOutcome?
-
-    private var waitingForNext: CheckedContinuation<Pending?, Never>?
-    private var handedOut: Pending?
-    private var current: (requestID: String, continuation: CheckedContinuation<InvocationOutcome, Never>)?
-    /// When the current invocation must have answered.
-    private var deadline: ContinuousClock.Instant?
-    private var readyWaiters: [CheckedContinuation<Void, Never>] = []
-    private var stopping = false
+    private let state = Mutex(State())
 
     init(spec: FunctionSpec, serial: Int, logger: Logger) {
         self.spec = spec
@@ -42,25 +73,32 @@ actor FunctionProcess {
         self.logger = logger
     }
 
-    var isAlive: Bool { !stopping && child?.reap() == nil && initError == nil }
-    var exit: Subprocess.Exit? { child?.reap() }
+    var port: Int { state.withLock { $0.port } }
+    var isAlive: Bool { state.withLock { !$0.stopping && $0.child?.reap() == nil && $0.initError == nil } }
 
     /// Starts the endpoint and the process.
     func start(binary: String, environment: [String: String]) async throws {
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        var serverLogger = logger
-        serverLogger.logLevel = .warning
-        let app = Application(
-            router: router(),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-            logger: serverLogger)
-        serverTask = Task { try await app.runService(gracefulShutdownSignals: []) }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else {
-            throw RuntimeError("the Runtime API endpoint for \(spec.name) did not start")
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 16)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { [self] channel in
+                let connection = state.withLock { state in
+                    state.connections += 1
+                    return state.connections
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(
+                        RuntimeAPIHandler(process: self, connection: connection))
+                }
+            }
+        let server: any Channel
+        do {
+            server = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
+        } catch {
+            throw RuntimeError("the Runtime API endpoint for \(spec.name) did not start: \(error)")
         }
-        self.port = port
+        let port = server.localAddress?.port ?? 0
         var env = environment
         env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:\(port)"
         env["AWS_LAMBDA_FUNCTION_NAME"] = spec.name
@@ -68,18 +106,23 @@ actor FunctionProcess {
         env["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST"
         env["AWS_REGION"] = TemplateParser.region
         env["AWS_DEFAULT_REGION"] = TemplateParser.region
+        let child: Subprocess
         do {
             child = try Subprocess(path: binary, environment: env, stdout: .standardError, newProcessGroup: true)
         } catch {
-            serverTask?.cancel()
+            try? await server.close()
             throw RuntimeError(error.description)
         }
+        state.withLock { state in
+            state.server = server
+            state.port = port
+            state.child = child
+        }
         logger.debug(
-            "process started", metadata: ["function": .string(spec.name), "pid": .stringConvertible(child!.pid)])
+            "process started", metadata: ["function": .string(spec.name), "pid": .stringConvertible(child.pid)])
     }
 
-    /// How an invocation ended, with what the pool needs to know of the process afterwards — in one answer, so
-    /// the pool does not hop back onto this actor for each fact.
+    /// How an invocation ended, with what the pool needs to know of the process afterwards — in one answer.
     struct Completion: Sendable {
         let outcome: InvocationOutcome
         let initDuration: Duration?
@@ -90,22 +133,38 @@ actor FunctionProcess {
     /// Runs one invocation and reports how it ended and the state it left the process in.
     func run(_ pending: Pending, timeout: Duration) async -> Completion {
         let outcome = await invoke(pending, timeout: timeout)
-        let exit = child?.reap()
-        return Completion(outcome: outcome, initDuration: initDuration, stillAlive: isAlive, exit: exit)
+        return state.withLock { state in
+            let exit = state.child?.reap()
+            return Completion(
+                outcome: outcome, initDuration: state.initDuration,
+                stillAlive: !state.stopping && exit == nil && state.initError == nil, exit: exit)
+        }
     }
 
     /// Runs one invocation on this process and returns how it ended (never throws: every failure is an outcome).
+    /// The pool's monitor (every 20 ms) enforces the deadline: no timer per invocation.
     func invoke(_ pending: Pending, timeout: Duration) async -> InvocationOutcome {
-        if let initError { return initError }
-        // The pool's monitor (every 20 ms) enforces the deadline: no timer per invocation.
-        deadline = ContinuousClock.now + timeout
-        return await withCheckedContinuation { continuation in
-            current = (pending.requestID, continuation)
-            if let waiting = waitingForNext {
-                waitingForNext = nil
-                waiting.resume(returning: pending)
-            } else {
-                handedOut = pending
+        await withCheckedContinuation { continuation in
+            enum Step {
+                case failed(InvocationOutcome)
+                case deliver(Delivery)
+                case handedOut
+            }
+            let step = state.withLock { state -> Step in
+                if let initError = state.initError { return .failed(initError) }
+                state.deadline = ContinuousClock.now + timeout
+                state.current = (pending.requestID, continuation)
+                if let waiting = state.waitingForNext {
+                    state.waitingForNext = nil
+                    return .deliver(waiting.deliver)
+                }
+                state.handedOut = pending
+                return .handedOut
+            }
+            switch step {
+            case .failed(let outcome): continuation.resume(returning: outcome)
+            case .deliver(let deliver): deliver(pending)
+            case .handedOut: break
             }
         }
     }
@@ -113,150 +172,128 @@ actor FunctionProcess {
     /// Checks whether the process has died or its invocation has run past its deadline; fails the invocation
     /// then.
     func poll() {
-        if let current, let deadline, ContinuousClock.now >= deadline {
-            timedOut(current.requestID)
-            return
-        }
-        guard let exit = child?.reap() else { return }
-        let outcome: InvocationOutcome =
-            initDuration == nil
-            ? .initError(
-                type: "Runtime.ExitError",
-                document: InvocationOutcome.document(
+        let (finished, ready) = state.withLock { state -> (Finished?, [CheckedContinuation<Void, Never>]) in
+            if state.current != nil, let deadline = state.deadline, ContinuousClock.now >= deadline {
+                return (timedOut(&state), [])
+            }
+            guard let exit = state.child?.reap() else { return (nil, []) }
+            let outcome: InvocationOutcome =
+                state.initDuration == nil
+                ? .initError(
                     type: "Runtime.ExitError",
-                    message: "Runtime exited before initialisation finished: \(exit.description)"))
-            : .exited(exit.description)
-        if initDuration == nil, initError == nil { initError = outcome }
-        finish(outcome)
-        wakeReadyWaiters()
+                    document: InvocationOutcome.document(
+                        type: "Runtime.ExitError",
+                        message: "Runtime exited before initialisation finished: \(exit.description)"))
+                : .exited(exit.description)
+            if state.initDuration == nil, state.initError == nil { state.initError = outcome }
+            return (state.finish(outcome), state.takeReadyWaiters())
+        }
+        finished?.resume()
+        for waiter in ready { waiter.resume() }
     }
 
     /// Waits until the process asks for its first invocation (or fails to start).
     func waitUntilReady() async {
-        if initDuration != nil || initError != nil || child?.reap() != nil { return }
-        await withCheckedContinuation { readyWaiters.append($0) }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { state -> Bool in
+                if state.initDuration != nil || state.initError != nil || state.child?.reap() != nil { return true }
+                state.readyWaiters.append(continuation)
+                return false
+            }
+            if ready { continuation.resume() }
+        }
     }
 
     /// SIGTERM, then SIGKILL after `grace`; ends the endpoint. Returns how the process ended.
     @discardableResult
     func stop(grace: Duration = .seconds(2)) async -> Subprocess.Exit? {
-        stopping = true
-        waitingForNext?.resume(returning: nil)
-        waitingForNext = nil
+        let (waiting, child, server) = state.withLock { state in
+            state.stopping = true
+            defer { state.waitingForNext = nil }
+            return (state.waitingForNext?.deliver, state.child, state.server)
+        }
+        waiting?(nil)
         if let child { await child.terminate(grace: grace) }
-        finish(.exited(child?.reap()?.description ?? "stopped"))
-        serverTask?.cancel()
-        return child?.reap()
+        let (finished, exit) = state.withLock { state in
+            let exit = state.child?.reap()
+            return (state.finish(.exited(exit?.description ?? "stopped")), exit)
+        }
+        finished?.resume()
+        try? await server?.close()
+        return exit
     }
 
-    private func timedOut(_ requestID: String) {
-        guard current?.requestID == requestID else { return }
+    private func timedOut(_ state: inout State) -> Finished? {
+        guard let current = state.current else { return nil }
         logger.warning(
             "invocation timed out; killing the process",
-            metadata: ["function": .string(spec.name), "request_id": .string(requestID)])
-        child?.signal(SIGKILL)
-        stopping = true
-        finish(.timeout(seconds: spec.timeoutSeconds))
+            metadata: ["function": .string(spec.name), "request_id": .string(current.requestID)])
+        state.child?.signal(SIGKILL)
+        state.stopping = true
+        return state.finish(.timeout(seconds: spec.timeoutSeconds))
     }
 
-    private func finish(_ outcome: InvocationOutcome) {
-        guard let current else { return }
-        self.current = nil
-        handedOut = nil
-        current.continuation.resume(returning: outcome)
-    }
+    // MARK: - the Runtime API, seen from the process (called by RuntimeAPIHandler on its event loop)
 
-    private func wakeReadyWaiters() {
-        for waiter in readyWaiters { waiter.resume() }
-        readyWaiters.removeAll()
-    }
-
-    // MARK: - the Runtime API, seen from the process
-
-    private func next() async -> Pending? {
-        if initDuration == nil {
-            initDuration = ContinuousClock.now - spawnedAt
-            wakeReadyWaiters()
+    /// `GET …/invocation/next`: delivers the handed-out invocation now, or when one arrives.
+    func next(connection: Int, deliver: @escaping Delivery) {
+        enum Step {
+            case now(Pending?)
+            case wait
         }
-        if stopping { return nil }
-        if let pending = handedOut {
-            handedOut = nil
-            return pending
+        let (step, ready) = state.withLock { state -> (Step, [CheckedContinuation<Void, Never>]) in
+            var ready: [CheckedContinuation<Void, Never>] = []
+            if state.initDuration == nil {
+                state.initDuration = ContinuousClock.now - spawnedAt
+                ready = state.takeReadyWaiters()
+            }
+            if state.stopping { return (.now(nil), ready) }
+            if let pending = state.handedOut {
+                state.handedOut = nil
+                return (.now(pending), ready)
+            }
+            state.waitingForNext = (connection, deliver)
+            return (.wait, ready)
         }
-        return await withCheckedContinuation { waitingForNext = $0 }
+        for waiter in ready { waiter.resume() }
+        if case .now(let pending) = step { deliver(pending) }
     }
 
-    private func respond(_ requestID: String, _ outcome: InvocationOutcome) -> Bool {
-        guard current?.requestID == requestID else { return false }
-        // The function's harness reports its own deadline at the same moment as our timer: either way it is a
-        // timeout, and the process (whose handler may still be running) is replaced, as Lambda resets a sandbox.
-        if case .functionError(let type, _) = outcome, type == "Sandbox.Timedout" {
-            child?.signal(SIGKILL)
-            stopping = true
-            finish(.timeout(seconds: spec.timeoutSeconds))
-            return true
+    /// The connection a `next` waited on closed: nothing can be delivered on it any more.
+    func connectionClosed(_ connection: Int) {
+        state.withLock { state in
+            if state.waitingForNext?.connection == connection { state.waitingForNext = nil }
         }
-        finish(outcome)
+    }
+
+    /// `POST …/invocation/{id}/response|error`. False when `requestID` is not the invocation in flight.
+    func respond(_ requestID: String, _ outcome: InvocationOutcome) -> Bool {
+        let finished = state.withLock { state -> Finished?? in
+            guard state.current?.requestID == requestID else { return .none }
+            // The function's harness reports its own deadline at the same moment as our monitor: either way it is
+            // a timeout, and the process (whose handler may still be running) is replaced, as Lambda resets a
+            // sandbox.
+            if case .functionError(let type, _) = outcome, type == "Sandbox.Timedout" {
+                state.child?.signal(SIGKILL)
+                state.stopping = true
+                return .some(state.finish(.timeout(seconds: spec.timeoutSeconds)))
+            }
+            return .some(state.finish(outcome))
+        }
+        guard let finished else { return false }
+        finished?.resume()
         return true
     }
 
-    private func failInitialization(type: String, document: [UInt8]) {
+    /// `POST …/init/error`.
+    func failInitialization(type: String, document: [UInt8]) {
         let outcome = InvocationOutcome.initError(type: type, document: document)
-        initError = outcome
-        finish(outcome)
-        wakeReadyWaiters()
-    }
-
-    nonisolated private func router() -> Router<BasicRequestContext> {
-        let router = Router()
-        let base = "/2018-06-01/runtime"
-        let limit = 6 * 1024 * 1024 + 1024
-        router.get("\(base)/invocation/next") { _, _ -> Response in
-            guard let pending = await self.next() else { return Response(status: .gone) }
-            var headers = HTTPFields()
-            headers[.init("Lambda-Runtime-Aws-Request-Id")!] = pending.requestID
-            headers[.init("Lambda-Runtime-Deadline-Ms")!] = String(pending.deadlineMilliseconds)
-            headers[.init("Lambda-Runtime-Invoked-Function-Arn")!] = self.spec.arn
-            if let traceID = pending.traceID { headers[.init("Lambda-Runtime-Trace-Id")!] = traceID }
-            headers[.contentType] = "application/json"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: pending.payload)))
+        let (finished, ready) = state.withLock { state in
+            state.initError = outcome
+            return (state.finish(outcome), state.takeReadyWaiters())
         }
-        router.post("\(base)/invocation/:id/response") { request, context -> Response in
-            let id = context.parameters.get("id") ?? ""
-            guard let body = try? await request.body.collect(upTo: limit) else {
-                let document = InvocationOutcome.document(
-                    type: "Function.ResponseSizeTooLarge",
-                    message: "Response payload size exceeded maximum allowed payload size (6291556 bytes).")
-                _ = await self.respond(id, .functionError(type: "Function.ResponseSizeTooLarge", document: document))
-                return Response(status: .contentTooLarge)
-            }
-            guard await self.respond(id, .response(Array(buffer: body))) else { return Self.invalidRequestID() }
-            return Response(status: .accepted, body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"OK\"}")))
-        }
-        router.post("\(base)/invocation/:id/error") { request, context -> Response in
-            let id = context.parameters.get("id") ?? ""
-            let body = (try? await request.body.collect(upTo: limit)).map { Array(buffer: $0) } ?? []
-            let type = request.headers[.init("Lambda-Runtime-Function-Error-Type")!] ?? "Unhandled"
-            guard await self.respond(id, .functionError(type: type, document: body)) else {
-                return Self.invalidRequestID()
-            }
-            return Response(status: .accepted, body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"OK\"}")))
-        }
-        router.post("\(base)/init/error") { request, _ -> Response in
-            let body = (try? await request.body.collect(upTo: limit)).map { Array(buffer: $0) } ?? []
-            let type = request.headers[.init("Lambda-Runtime-Function-Error-Type")!] ?? "Runtime.InitError"
-            await self.failInitialization(type: type, document: body)
-            return Response(status: .accepted, body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"OK\"}")))
-        }
-        return router
-    }
-
-    nonisolated private static func invalidRequestID() -> Response {
-        Response(
-            status: .badRequest,
-            body: .init(
-                byteBuffer: ByteBuffer(string: #"{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}"#)
-            ))
+        finished?.resume()
+        for waiter in ready { waiter.resume() }
     }
 }
 

@@ -19,7 +19,7 @@ struct HTTPAPIGateway: Sendable {
             Self.json(.ok, ["status": .string("ok")])
         }
         router.get("/metrics") { _, _ -> Response in
-            let text = await platform.metrics.render(pools: platform.pools) + extraMetrics()
+            let text = platform.metrics.render(pools: platform.pools) + extraMetrics()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))
@@ -45,7 +45,7 @@ struct RouteDispatcher: RouterMiddleware {
         let path = request.uri.path
         let method = request.method.rawValue
         guard
-            let (route, parameters) = platform.template.httpRoutes.lazy.compactMap({ route in
+            let (route, parameters) = platform.routes.lazy.compactMap({ route in
                 route.match(method: method, path: path).map { (route, $0) }
             }).first
         else {

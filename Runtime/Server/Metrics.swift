@@ -34,10 +34,10 @@ final class RuntimeMetrics: Sendable {
         series.withLock { $0[function, default: Series()].throttles += 1 }
     }
 
-    func render(pools: [String: FunctionPool]) async -> String {
+    func render(pools: [String: FunctionPool]) -> String {
         let snapshot = series.withLock { $0 }
         var depths: [String: (Int, Int)] = [:]
-        for (name, pool) in pools { depths[name] = (await pool.queueDepth, await pool.processCount) }
+        for (name, pool) in pools { depths[name] = (pool.queueDepth, pool.processCount) }
         var text = ""
         func family(_ name: String, _ help: String, _ type: String, _ value: (Series) -> Int) {
             text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"

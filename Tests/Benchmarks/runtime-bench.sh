@@ -85,9 +85,13 @@ for _ in $(seq 200); do grep -q '^ready' "$work/ready" 2>/dev/null && break; sle
 wrk -t2 -c$CONNECTIONS -d2s -s "$work/post.lua" "http://127.0.0.1:$api_port/split" >/dev/null
 wrk -t2 -c$CONNECTIONS -d${DURATION}s --latency -s "$work/post.lua" "http://127.0.0.1:$api_port/split" >"$work/smartpay.txt"
 read -r sp_rps sp_p50 sp_p99 sp_non2xx sp_errors <<<"$(wrk_figures "$work/smartpay.txt")"
+# The gateway's own ceiling: the same server answering GET /health, no function behind it.
+wrk -t2 -c$CONNECTIONS -d${DURATION}s --latency "http://127.0.0.1:$api_port/health" >"$work/health.txt"
+read -r health_rps health_p50 health_p99 _ <<<"$(wrk_figures "$work/health.txt")"
 printf '%-44s %10s %9s %9s\n' "" "req/s" "p50 ms" "p99 ms"
 printf '%-44s %10s %9s %9s\n' "nginx return 200" "$nginx_rps" "$nginx_p50" "$nginx_p99"
 printf '%-44s %10s %9s %9s\n' "smartpay serve: POST /split (warm)" "$sp_rps" "$sp_p50" "$sp_p99"
+printf '%-44s %10s %9s %9s\n' "smartpay serve: GET /health (no function)" "$health_rps" "$health_p50" "$health_p99"
 echo "non-2xx responses: $sp_non2xx $sp_errors"
 python3 - "$sp_rps" "$nginx_rps" "$sp_p99" <<'PY'
 import sys

@@ -36,27 +36,23 @@ struct RuntimeAPILoopTests {
         }
     }
 
-    @Test("the deadline cancels the handler and reports Lambda's timeout, even when the handler ignores cancellation")
+    @Test("under the Runtime API the deadline is the platform's: the handler sees it, the harness adds no timer")
     func deadline() async throws {
         try await FakeRuntimeAPI.withFunction { api, _ in
-            for ignoring in [false, true] {
-                let slow = await api.enqueue(
-                    Data(
-                        #"{"amount": 1, "currency": "USD", "parts_bps": [10000], "sleep_ms": 9000, "ignore_cancellation": \#(ignoring)}"#
-                            .utf8),
-                    timeout: .milliseconds(500))
-                let started = ContinuousClock.now
-                let outcome = try await within(.seconds(20)) { await api.outcome(slow) }
-                #expect(outcome.kind == .error)
-                #expect(outcome.errorType == "Sandbox.Timedout")
-                let message = outcome.json?["errorMessage"] as? String ?? ""
-                #expect(message.hasPrefix("Task timed out after 0.") && message.hasSuffix(" seconds"), "\(message)")
-                #expect(
-                    ContinuousClock.now - started < .seconds(7),
-                    "the timeout is reported at the deadline, not when the handler ends")
-            }
-            let after = await api.enqueue(try Executables.event("split/three-way.json"))
-            #expect(try await within(.seconds(20)) { await api.outcome(after) }.kind == .response)
+            let timed = await api.enqueue(
+                Data(#"{"amount": 1, "currency": "USD", "parts_bps": [10000], "echo_remaining": true}"#.utf8),
+                timeout: .seconds(5))
+            let outcome = try await within(.seconds(20)) { await api.outcome(timed) }
+            let remaining = outcome.json?["remaining_ms"] as? Int ?? -1
+            #expect(
+                (1...5000).contains(remaining), "the handler's deadline is Lambda-Runtime-Deadline-Ms: \(remaining)")
+
+            // Lambda and `smartpay serve` time the invocation out and replace the process (ServeTests covers it); a
+            // Runtime API that does not is not second-guessed by a timer in the harness.
+            let slow = await api.enqueue(
+                Data(#"{"amount": 1, "currency": "USD", "parts_bps": [10000], "sleep_ms": 600}"#.utf8),
+                timeout: .milliseconds(100))
+            #expect(try await within(.seconds(20)) { await api.outcome(slow) }.kind == .response)
         }
     }
 

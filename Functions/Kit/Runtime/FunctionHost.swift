@@ -83,8 +83,21 @@ public final class FunctionHost<Handler: FunctionHandler>: Sendable {
         self.encoder = encoder
     }
 
+    /// Who ends an invocation that runs past its deadline.
+    public enum DeadlineEnforcement: Sendable {
+        /// The harness: the handler runs in a task of its own, cancelled at the deadline, and the caller gets
+        /// Lambda's timeout error at once even if the handler ignores cancellation (one-shot and in-process use).
+        case harness
+        /// The platform (Lambda, `smartpay serve`): the handler runs inline in the caller's task — no task, timer
+        /// and hops per invocation — and the platform reports the timeout and replaces the process.
+        case platform
+    }
+
     /// Handles one invocation from its raw payload.
-    public func invoke(payload: some Collection<UInt8>, metadata: InvocationMetadata) async -> InvocationResult {
+    public func invoke(
+        payload: some Collection<UInt8>, metadata: InvocationMetadata,
+        deadline enforcement: DeadlineEnforcement = .harness
+    ) async -> InvocationResult {
         let started = ContinuousClock.now
         let deadline = Self.deadline(metadata.deadlineEpochMilliseconds, from: started)
         var logger = logger
@@ -116,11 +129,17 @@ public final class FunctionHost<Handler: FunctionHandler>: Sendable {
         let result: InvocationResult
         do {
             let event = try JSONValueDecoder().decode(Handler.Event.self, from: eventValue)
-            let timeout = Self.timeoutDescription(from: started, to: deadline)
             let handler = self.handler
-            let output = try await Self.run(until: deadline, timeoutMessage: "Task timed out after \(timeout) seconds")
-            {
-                try await handler.handle(event, context: context)
+            let output: Handler.Output
+            switch enforcement {
+            case .platform:
+                output = try await handler.handle(event, context: context)
+            case .harness:
+                let timeout = Self.timeoutDescription(from: started, to: deadline)
+                output = try await Self.run(until: deadline, timeoutMessage: "Task timed out after \(timeout) seconds")
+                {
+                    try await handler.handle(event, context: context)
+                }
             }
             let body = try encoder.encode(output)
             if isHTTP {

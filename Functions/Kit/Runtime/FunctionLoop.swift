@@ -28,7 +28,10 @@ public struct FunctionLoop<Handler: FunctionHandler>: Sendable {
             } else {
                 unsetenv("_X_AMZN_TRACE_ID")
             }
-            switch await host.invoke(payload: invocation.payload, metadata: invocation.metadata) {
+            let result = await host.invoke(
+                payload: invocation.payload, metadata: invocation.metadata,
+                deadline: source.enforcesDeadline ? .platform : .harness)
+            switch result {
             case .response(let bytes): try await source.respond(invocation.metadata.requestID, payload: bytes)
             case .failure(let error): try await source.fail(invocation.metadata.requestID, error: error)
             }

@@ -6,6 +6,14 @@ public protocol InvocationSource: Sendable {
     func fail(_ requestID: String, error: FunctionError) async throws
     /// Reports that initialisation failed; the process exits afterwards.
     func failInitialization(_ error: FunctionError) async throws
+    /// Whether the platform behind the source enforces each invocation's deadline itself (Lambda and the local
+    /// runtime do: they report the timeout and replace the process). The loop then runs the handler inline, with
+    /// no task and timer of its own per invocation; otherwise the harness enforces the deadline.
+    var enforcesDeadline: Bool { get }
+}
+
+extension InvocationSource {
+    public var enforcesDeadline: Bool { false }
 }
 
 /// One invocation: its payload and metadata.

@@ -25,6 +25,10 @@ public struct RuntimeAPIClient: InvocationSource {
         try connection.exchange(method: method, path: Self.base + path, headers: headers, body: body)
     }
 
+    /// Lambda (and `smartpay serve`) time an invocation out themselves: they answer the caller with Lambda's
+    /// `Task timed out after N.00 seconds` at the deadline and replace the process.
+    public var enforcesDeadline: Bool { true }
+
     public func next() async throws -> Invocation {
         // No client timeout: the Runtime API holds this request until there is an invocation.
         let response = try send("GET", "/runtime/invocation/next")

@@ -10,7 +10,8 @@ import SmartPayCore
 /// The test function that proves the harness: splits an amount into parts by basis points (largest remainder).
 ///
 /// Its extra fields drive the harness's edge cases in tests: `sleep_ms` (deadline), `fail_with` (error mapping),
-/// `response_bytes` (payload limit), `echo_environment` (trace id), `ignore_cancellation`.
+/// `response_bytes` (payload limit), `echo_environment` (trace id), `ignore_cancellation`, `echo_remaining` (the
+/// time left before the deadline, in `remaining_ms`).
 /// `SPLIT_FAIL_INIT=1` in the environment makes initialisation fail.
 public struct SplitHandler: FunctionHandler {
     public struct Event: Decodable, Sendable {
@@ -21,9 +22,10 @@ public struct SplitHandler: FunctionHandler {
         public let failWith: String?
         public let responseBytes: Int?
         public let echoEnvironment: [String]?
+        public let echoRemaining: Bool?
 
         enum CodingKeys: String, CodingKey {
-            case partsBps, sleepMs, ignoreCancellation, failWith, responseBytes, echoEnvironment
+            case partsBps, sleepMs, ignoreCancellation, failWith, responseBytes, echoEnvironment, echoRemaining
         }
 
         public init(from decoder: any Decoder) throws {
@@ -35,6 +37,7 @@ public struct SplitHandler: FunctionHandler {
             failWith = try container.decodeIfPresent(String.self, forKey: .failWith)
             responseBytes = try container.decodeIfPresent(Int.self, forKey: .responseBytes)
             echoEnvironment = try container.decodeIfPresent([String].self, forKey: .echoEnvironment)
+            echoRemaining = try container.decodeIfPresent(Bool.self, forKey: .echoRemaining)
         }
 
         public init(money: Money, partsBps: [Int], sleepMs: Int? = nil) {
@@ -45,6 +48,7 @@ public struct SplitHandler: FunctionHandler {
             self.failWith = nil
             self.responseBytes = nil
             self.echoEnvironment = nil
+            self.echoRemaining = nil
         }
     }
 
@@ -56,6 +60,7 @@ public struct SplitHandler: FunctionHandler {
         public let source: String
         public var environment: [String: String]?
         public var padding: String?
+        public var remainingMs: Int64?
     }
 
     public init(context: InitializationContext) async throws {
@@ -103,6 +108,10 @@ public struct SplitHandler: FunctionHandler {
             var values: [String: String] = [:]
             for name in names { values[name] = getenv(name).map { String(cString: $0) } ?? "" }
             output.environment = values
+        }
+        if event.echoRemaining == true {
+            let (seconds, attoseconds) = context.remainingTime.components
+            output.remainingMs = seconds * 1000 + attoseconds / 1_000_000_000_000_000
         }
         if let responseBytes = event.responseBytes {
             output.padding = String(repeating: "x", count: responseBytes)
