@@ -76,6 +76,7 @@ let package = Package(
             name: "SmartPayRuntime",
             dependencies: [
                 "SmartPayTemplate", "SmartPayCore", "SmartPayRedis", "SmartPayIO", "SmartPayEvents", "SmartPayBus",
+                "SmartPayAuth",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -84,6 +85,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Runtime/Server",
+            swiftSettings: strict
+        ),
+        // Identity and limits at the gateway: JWT verification (RS256/ES256 against a JWKS), the development
+        // identity, merchant API keys, token-bucket rate limits in Redis, request limits.
+        .target(
+            name: "SmartPayAuth",
+            dependencies: [
+                "SmartPayCore", "SmartPayRedis", "SmartPayHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "Runtime/Auth",
             swiftSettings: strict
         ),
         .target(
@@ -95,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "smartpay",
             dependencies: [
-                "SmartPayRuntime", "SmartPayTemplate", "FunctionKit",
+                "SmartPayRuntime", "SmartPayTemplate", "FunctionKit", "SmartPayAuth", "SmartPayRedis", "SmartPayCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -184,7 +197,9 @@ let package = Package(
             name: "SmartPayRuntimeTests",
             dependencies: [
                 "SmartPayRuntime", "SmartPayTemplate", "SmartPayHTTP", "SmartPayInvoke", "SmartPayCore", "TestSupport",
-                "SmartPayEvents", "SmartPayRedis", "SmartPayBus", "smartpay", "split", "probe",
+                "SmartPayEvents", "SmartPayRedis", "SmartPayBus", "SmartPayAuth", "smartpay", "split", "probe",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             path: "Tests/RuntimeTests"
         ),

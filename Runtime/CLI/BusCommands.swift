@@ -25,6 +25,11 @@ struct BusOptions: ParsableArguments {
         } catch {
             fail(usage: "smartpay \(command): \(error)")
         }
+        return BusAdmin(template: template, redis: redis(command))
+    }
+
+    /// The Redis of `--redis-url`, `REDIS_URL` or the running `smartpay serve`.
+    func redis(_ command: String) -> RedisClient {
         guard
             let url = redisURL ?? ProcessInfo.processInfo.environment["REDIS_URL"]
                 ?? RuntimeState.read(from: stateDir)?.redisURL
@@ -35,7 +40,7 @@ struct BusOptions: ParsableArguments {
             )
         }
         do {
-            return BusAdmin(template: template, redis: try RedisClient(url: url, maximumConnections: 2))
+            return try RedisClient(url: url, maximumConnections: 2)
         } catch {
             fail(usage: "smartpay \(command): \(error)")
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import FunctionKit
 import Logging
+import SmartPayAuth
 import SmartPayRuntime
 import SmartPayTemplate
 
@@ -10,7 +11,9 @@ struct SmartPayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smartpay",
         abstract: "SmartPay's local runtime: the whole platform on one machine.",
-        subcommands: [Invoke.self, Serve.self, EventsCommand.self, DLQCommand.self])
+        subcommands: [
+            Invoke.self, Serve.self, EventsCommand.self, DLQCommand.self, TokenCommand.self, KeysCommand.self,
+        ])
 }
 
 struct CommonOptions: ParsableArguments {
@@ -138,6 +141,33 @@ extension SmartPayCommand {
         @Option(help: "Milliseconds before a failed delivery's first retry (doubling, half jittered).")
         var busRetryBaseMs = 1000
 
+        @Option(help: "Per caller (API key or token subject) on routes that create or change: COUNT/s|m|h|d or off.")
+        var rateLimitWrites = "1000/h"
+
+        @Option(help: "Per caller on routes that read.")
+        var rateLimitReads = "5000/h"
+
+        @Option(help: "Per client IP, every route.")
+        var rateLimitIp = "100/m"
+
+        @Option(help: "For the whole HTTP API.")
+        var rateLimitGlobal = "1000/s"
+
+        @Option(help: "Largest request body in bytes.")
+        var maxBodyBytes = 6 * 1024 * 1024
+
+        @Option(help: "Largest request line and headers in bytes.")
+        var maxHeaderBytes = 10 * 1024
+
+        @Option(help: "Deepest nesting of a JSON body.")
+        var maxJsonDepth = 32
+
+        @Option(
+            help:
+                "JWKS file or URL for authorizers whose issuer is not the development one (default: {issuer}/.well-known/jwks.json)."
+        )
+        var jwks: String?
+
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
@@ -153,6 +183,18 @@ extension SmartPayCommand {
             options.stateDirectory = stateDir
             options.bus.reclaimIdle = .seconds(max(1, busReclaimIdle))
             options.bus.retryBaseDelay = .milliseconds(max(1, busRetryBaseMs))
+            do {
+                options.gateway.rateLimits.writes = try RateLimit.parse(rateLimitWrites)
+                options.gateway.rateLimits.reads = try RateLimit.parse(rateLimitReads)
+                options.gateway.rateLimits.perIP = try RateLimit.parse(rateLimitIp)
+                options.gateway.rateLimits.global = try RateLimit.parse(rateLimitGlobal)
+            } catch {
+                fail(usage: "smartpay serve: \(error)")
+            }
+            options.gateway.requestLimits.maximumBodyBytes = maxBodyBytes
+            options.gateway.requestLimits.maximumHeaderBytes = maxHeaderBytes
+            options.gateway.requestLimits.maximumJSONDepth = maxJsonDepth
+            options.gateway.jwks = jwks
             do {
                 try await SmartPayRuntime.Serve.run(options, logger: logger) { apiPort, awsPort in
                     // A line a script can wait for.

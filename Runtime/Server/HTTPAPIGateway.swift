@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import SmartPayAuth
 import SmartPayCore
 import SmartPayTemplate
 
@@ -11,6 +12,8 @@ struct HTTPAPIGateway: Sendable {
     static let maximumBodyBytes = 6 * 1024 * 1024
 
     let platform: Platform
+    /// Identity and limits; nil serves every route open and unlimited (`smartpay invoke`'s platform, tests).
+    var guardian: GatewayGuard?
     /// More Prometheus text for `/metrics` (the event bus's).
     var extraMetrics: @Sendable () -> String = { "" }
 
@@ -18,13 +21,21 @@ struct HTTPAPIGateway: Sendable {
         router.get("/health") { _, _ -> Response in
             Self.json(.ok, ["status": .string("ok")])
         }
+        if let guardian {
+            let jwks = ByteBuffer(bytes: guardian.development.jwks.json.serialized())
+            router.get("/.well-known/jwks.json") { _, _ -> Response in
+                Response(
+                    status: .ok, headers: [.contentType: "application/json", .cacheControl: "max-age=300"],
+                    body: .init(byteBuffer: jwks))
+            }
+        }
         router.get("/metrics") { _, _ -> Response in
             let text = platform.metrics.render(pools: platform.pools) + extraMetrics()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))
         }
-        router.addMiddleware { RouteDispatcher(platform: platform) }
+        router.addMiddleware { RouteDispatcher(platform: platform, guardian: guardian) }
     }
 
     static func json(_ status: HTTPResponse.Status, _ body: [String: JSONValue]) -> Response {
@@ -38,6 +49,7 @@ struct HTTPAPIGateway: Sendable {
 struct RouteDispatcher: RouterMiddleware {
     typealias Context = GatewayRequestContext
     let platform: Platform
+    let guardian: GatewayGuard?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -49,18 +61,56 @@ struct RouteDispatcher: RouterMiddleware {
                 route.match(method: method, path: path).map { (route, $0) }
             }).first
         else {
-            if path == "/health" || path == "/metrics" { return try await next(request, context) }
+            if path == "/health" || path == "/metrics" || path == "/.well-known/jwks.json" {
+                return try await next(request, context)
+            }
             return HTTPAPIGateway.json(
                 .notFound, ["message": .string("Not Found"), "error": .string("no route for \(method) \(path)")])
         }
-        guard let body = try? await request.body.collect(upTo: HTTPAPIGateway.maximumBodyBytes) else {
+        do {
+            try guardian?.checkHead(request)
+        } catch {
+            return Self.refuse(error)
+        }
+        let limit = guardian?.limits.maximumBodyBytes ?? HTTPAPIGateway.maximumBodyBytes
+        guard let buffer = try? await request.body.collect(upTo: limit) else {
             return HTTPAPIGateway.json(
                 .contentTooLarge,
-                ["message": .string("Request Entity Too Large"), "error": .string("the body is over 6291456 bytes")])
+                ["message": .string("Request Entity Too Large"), "error": .string("the body is over \(limit) bytes")])
         }
+        let body = Array(buffer: buffer)
+        var rateHeaders: HTTPFields = [:]
+        var principal: GatewayGuard.Principal?
+        if let guardian {
+            do {
+                try guardian.checkBody(body, contentType: request.headers[.contentType])
+                principal = try await guardian.authorize(request, route: route)
+                rateHeaders = try await guardian.admit(principal, route: route, ip: context.sourceIP)
+            } catch {
+                return Self.refuse(error)
+            }
+        }
+        var response = try await invoke(
+            request: request, route: route, parameters: parameters, body: body, context: context,
+            authorizer: principal?.authorizer)
+        for field in rateHeaders { response.headers.append(field) }
+        return response
+    }
+
+    private static func refuse(_ refusal: GatewayGuard.Refusal) -> Response {
+        var response = HTTPAPIGateway.json(
+            refusal.status, ["message": .string(refusal.message), "error": .string(refusal.reason)])
+        for field in refusal.headers { response.headers.append(field) }
+        return response
+    }
+
+    private func invoke(
+        request: Request, route: HTTPRoute, parameters: [String: String], body: [UInt8], context: Context,
+        authorizer: JSONValue?
+    ) async throws -> Response {
         let event = Self.proxyEvent(
-            request: request, route: route, parameters: parameters, body: Array(buffer: body),
-            remote: context.sourceIP)
+            request: request, route: route, parameters: parameters, body: body, remote: context.sourceIP,
+            authorizer: authorizer)
         let record: InvocationRecord
         do {
             record = try await platform.invoke(function: route.function, payload: event.serialized())
@@ -82,7 +132,8 @@ struct RouteDispatcher: RouterMiddleware {
     }
 
     static func proxyEvent(
-        request: Request, route: HTTPRoute, parameters: [String: String], body: [UInt8], remote: String
+        request: Request, route: HTTPRoute, parameters: [String: String], body: [UInt8], remote: String,
+        authorizer: JSONValue? = nil
     ) -> JSONValue {
         var headers: [String: JSONValue] = [:]
         var cookies: [JSONValue] = []
@@ -118,30 +169,32 @@ struct RouteDispatcher: RouterMiddleware {
         }
         let now = Timestamp.now()
         let textual = String(validating: body, as: UTF8.self)
+        var requestContext: [String: JSONValue] = [
+            "accountId": .string(TemplateParser.account),
+            "apiId": .string("local"),
+            "domainName": .string(request.head.authority ?? "127.0.0.1"),
+            "domainPrefix": .string("local"),
+            "http": .object([
+                "method": .string(request.method.rawValue),
+                "path": .string(request.uri.path),
+                "protocol": .string("HTTP/1.1"),
+                "sourceIp": .string(remote),
+                "userAgent": .string(request.headers[.userAgent] ?? ""),
+            ]),
+            "requestId": .string(UUID().uuidString.lowercased()),
+            "routeKey": .string(route.routeKey),
+            "stage": .string("$default"),
+            "time": .string(now.format(fractional: false)),
+            "timeEpoch": .number(String(now.millisecondsSinceEpoch)),
+        ]
+        if let authorizer { requestContext["authorizer"] = authorizer }
         var event: [String: JSONValue] = [
             "version": .string("2.0"),
             "routeKey": .string(route.routeKey),
             "rawPath": .string(request.uri.path),
             "rawQueryString": .string(query),
             "headers": .object(headers),
-            "requestContext": .object([
-                "accountId": .string(TemplateParser.account),
-                "apiId": .string("local"),
-                "domainName": .string(request.head.authority ?? "127.0.0.1"),
-                "domainPrefix": .string("local"),
-                "http": .object([
-                    "method": .string(request.method.rawValue),
-                    "path": .string(request.uri.path),
-                    "protocol": .string("HTTP/1.1"),
-                    "sourceIp": .string(remote),
-                    "userAgent": .string(request.headers[.userAgent] ?? ""),
-                ]),
-                "requestId": .string(UUID().uuidString.lowercased()),
-                "routeKey": .string(route.routeKey),
-                "stage": .string("$default"),
-                "time": .string(now.format(fractional: false)),
-                "timeEpoch": .number(String(now.millisecondsSinceEpoch)),
-            ]),
+            "requestContext": .object(requestContext),
             "isBase64Encoded": .bool(textual == nil),
         ]
         if !body.isEmpty { event["body"] = .string(textual ?? Data(body).base64EncodedString()) }

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Hummingbird
 import Logging
+import SmartPayAuth
 import SmartPayCore
 import SmartPayRedis
 import SmartPayTemplate
@@ -19,6 +20,8 @@ public struct ServeOptions: Sendable {
     public var stateDirectory = ".smartpay"
     public var binaryDirectory: URL
     public var bus = EventBusOptions()
+    /// Identity and limits at the gateway.
+    public var gateway = GatewayGuardOptions()
 
     public init(templatePath: String, binaryDirectory: URL) {
         self.templatePath = templatePath
@@ -61,8 +64,21 @@ public enum Serve {
                 "cannot set up the event bus in Redis (\(RedisConfiguration.redacted(redisURL))): \(error)")
         }
 
+        let guardian: GatewayGuard
+        do {
+            guardian = try GatewayGuard(
+                template: template, options: options.gateway,
+                redis: try RedisClient(url: redisURL, maximumConnections: 16),
+                development: try DevelopmentIdentity.load(stateDirectory: options.stateDirectory),
+                apiKeySecret: try APIKeyStore.secret(
+                    environment: ProcessInfo.processInfo.environment, stateDirectory: options.stateDirectory))
+        } catch {
+            await platform.shutdown()
+            await redis?.stop()
+            throw RuntimeError("cannot set up identity and limits at the gateway: \(error)")
+        }
         let apiRouter = Router(context: GatewayRequestContext.self)
-        HTTPAPIGateway(platform: platform, extraMetrics: { bus.render() }).addRoutes(to: apiRouter)
+        HTTPAPIGateway(platform: platform, guardian: guardian, extraMetrics: { bus.render() }).addRoutes(to: apiRouter)
         let awsRouter = Router()
         LambdaEndpoint(platform: platform).addRoutes(to: awsRouter)
         EventsEndpoint(admin: BusAdmin(template: template, redis: bus.redis)).addRoutes(to: awsRouter)

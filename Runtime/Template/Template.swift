@@ -10,13 +10,17 @@ public struct Template: Sendable {
     public let rules: [String: EventRule]
     /// The event archives, by name.
     public let archives: [String: EventArchive]
+    /// The HTTP APIs' JWT authorizers, by name.
+    public let authorizers: [String: JWTAuthorizerSpec]
 
     public init(
-        functions: [String: FunctionSpec], rules: [String: EventRule] = [:], archives: [String: EventArchive] = [:]
+        functions: [String: FunctionSpec], rules: [String: EventRule] = [:], archives: [String: EventArchive] = [:],
+        authorizers: [String: JWTAuthorizerSpec] = [:]
     ) {
         self.functions = functions
         self.rules = rules
         self.archives = archives
+        self.authorizers = authorizers
     }
 
     /// Every HTTP API route of every function.
@@ -61,17 +65,50 @@ public struct FunctionSpec: Sendable, Hashable {
     public var arn: String { "arn:aws:lambda:\(TemplateParser.region):\(TemplateParser.account):function:\(name)" }
 }
 
+/// A JWT authorizer of an `AWS::Serverless::HttpApi` (`Auth.Authorizers.NAME.JwtConfiguration`).
+public struct JWTAuthorizerSpec: Sendable, Hashable {
+    public let name: String
+    public let issuer: String
+    public let audiences: [String]
+    /// The request header that carries the token (`$request.header.Authorization` → `authorization`).
+    public let header: String
+
+    public init(name: String, issuer: String, audiences: [String], header: String = "authorization") {
+        self.name = name
+        self.issuer = issuer
+        self.audiences = audiences
+        self.header = header.lowercased()
+    }
+}
+
+/// How a route is protected: its authorizer and the scopes of which a token must carry at least one.
+public struct RouteAuthorization: Sendable, Hashable {
+    public let authorizer: String
+    public let scopes: [String]
+
+    public init(authorizer: String, scopes: [String]) {
+        self.authorizer = authorizer
+        self.scopes = scopes
+    }
+}
+
 /// An `HttpApi` event: a method and a path with `{parameters}` (`ANY` matches every method).
 public struct HTTPRoute: Sendable, Hashable {
     public let method: String
     public let path: String
     public let function: String
+    /// Nil for an open route.
+    public let authorization: RouteAuthorization?
 
-    public init(method: String, path: String, function: String) {
+    public init(method: String, path: String, function: String, authorization: RouteAuthorization? = nil) {
         self.method = method.uppercased()
         self.path = path
         self.function = function
+        self.authorization = authorization
     }
+
+    /// Whether the route creates or changes something (for the rate limiter's route classes).
+    public var isWrite: Bool { !["GET", "HEAD", "OPTIONS"].contains(method) }
 
     /// API Gateway's route key: `POST /split`.
     public var routeKey: String { "\(method) \(path)" }

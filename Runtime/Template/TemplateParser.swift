@@ -30,6 +30,21 @@ public enum TemplateParser {
         let context = Context(top: top, resources: resources)
         let globals = top["Globals"]?.mapping?["Function"]?.mapping
 
+        var apis: [String: HTTPAPIAuth] = [:]
+        var authorizers: [String: JWTAuthorizerSpec] = [:]
+        for (key, value) in resources where value.mapping?["Type"]?.string == "AWS::Serverless::HttpApi" {
+            guard let logicalID = key.string, let resource = value.mapping else { continue }
+            let auth = try parseHTTPAPIAuth(logicalID, resource, context: context)
+            for authorizer in auth.authorizers.values {
+                if let other = authorizers[authorizer.name], other != authorizer {
+                    throw TemplateError(
+                        logicalID, "authorizer \(authorizer.name) is declared differently by another HttpApi")
+                }
+                authorizers[authorizer.name] = authorizer
+            }
+            apis[logicalID] = auth
+        }
+
         var functions: [String: FunctionSpec] = [:]
         var rules: [String: EventRule] = [:]
         var archives: [String: EventArchive] = [:]
@@ -45,7 +60,7 @@ public enum TemplateParser {
             guard let type = resource["Type"]?.string else { throw TemplateError(logicalID, "missing Type") }
             switch type {
             case "AWS::Serverless::Function":
-                let function = try parseFunction(logicalID, resource, globals: globals, context: context)
+                let function = try parseFunction(logicalID, resource, globals: globals, apis: apis, context: context)
                 if let clash = functions[function.name] {
                     throw TemplateError(
                         logicalID, "FunctionName \"\(function.name)\" is also used by \(clash.logicalID)")
@@ -74,7 +89,7 @@ public enum TemplateParser {
                 routes[route.routeKey] = function.logicalID
             }
         }
-        return Template(functions: functions, rules: rules, archives: archives)
+        return Template(functions: functions, rules: rules, archives: archives, authorizers: authorizers)
     }
 
     private static func parseRules(
@@ -231,8 +246,72 @@ public enum TemplateParser {
         return EventArchive(name: name, bus: String(busPart), retentionDays: retention, pattern: pattern)
     }
 
+    /// An HTTP API's authorizers and default authorizer.
+    struct HTTPAPIAuth {
+        var authorizers: [String: JWTAuthorizerSpec] = [:]
+        var defaultAuthorizer: String?
+    }
+
+    /// `Auth` of an `AWS::Serverless::HttpApi`: JWT authorizers only (`JwtConfiguration` with `issuer` and
+    /// `audience`, `IdentitySource` a request header).
+    private static func parseHTTPAPIAuth(_ logicalID: String, _ resource: Node.Mapping, context: Context)
+        throws(TemplateError) -> HTTPAPIAuth
+    {
+        var result = HTTPAPIAuth()
+        guard let auth = resource["Properties"]?.mapping?["Auth"]?.mapping else { return result }
+        if let definitions = auth["Authorizers"] {
+            guard case .mapping(let entries) = definitions else {
+                throw TemplateError(logicalID, "Auth.Authorizers must be a mapping")
+            }
+            for (key, node) in entries {
+                let name = key.string ?? "?"
+                let place = "Auth.Authorizers.\(name)"
+                guard let jwt = node.mapping?["JwtConfiguration"]?.mapping else {
+                    throw TemplateError(
+                        logicalID,
+                        "\(place): only JWT authorizers (JwtConfiguration) are supported by the local runtime")
+                }
+                guard let issuer = try context.string(jwt["issuer"], in: logicalID), !issuer.isEmpty else {
+                    throw TemplateError(logicalID, "\(place).JwtConfiguration needs an issuer")
+                }
+                var audiences: [String] = []
+                switch jwt["audience"] {
+                case .sequence(let items)?:
+                    for item in items {
+                        if let audience = try context.string(item, in: logicalID) { audiences.append(audience) }
+                    }
+                case let node?:
+                    if let audience = try context.string(node, in: logicalID) { audiences.append(audience) }
+                case nil: break
+                }
+                guard !audiences.isEmpty else {
+                    throw TemplateError(logicalID, "\(place).JwtConfiguration needs at least one audience")
+                }
+                let source =
+                    try context.string(node.mapping?["IdentitySource"], in: logicalID)
+                    ?? "$request.header.Authorization"
+                let headerPrefix = "$request.header."
+                guard source.hasPrefix(headerPrefix), source.count > headerPrefix.count else {
+                    throw TemplateError(
+                        logicalID, "\(place).IdentitySource must be $request.header.NAME, got \"\(source)\"")
+                }
+                result.authorizers[name] = JWTAuthorizerSpec(
+                    name: name, issuer: issuer, audiences: audiences,
+                    header: String(source.dropFirst(headerPrefix.count)))
+            }
+        }
+        if let name = try context.string(auth["DefaultAuthorizer"], in: logicalID) {
+            guard result.authorizers[name] != nil else {
+                throw TemplateError(logicalID, "Auth.DefaultAuthorizer \(name) is not one of its Authorizers")
+            }
+            result.defaultAuthorizer = name
+        }
+        return result
+    }
+
     private static func parseFunction(
-        _ logicalID: String, _ resource: Node.Mapping, globals: Node.Mapping?, context: Context
+        _ logicalID: String, _ resource: Node.Mapping, globals: Node.Mapping?, apis: [String: HTTPAPIAuth],
+        context: Context
     ) throws(TemplateError) -> FunctionSpec {
         let properties = resource["Properties"]?.mapping
         func property(_ key: String) -> Node? { properties?[key] ?? globals?[key] }
@@ -283,7 +362,33 @@ public enum TemplateParser {
                 guard allowed.contains(method.uppercased()) else {
                     throw TemplateError(logicalID, "event \(eventName): Method \"\(method)\" is not an HTTP method")
                 }
-                routes.append(HTTPRoute(method: method, path: path, function: name))
+                let apiID = try context.string(eventProperties?["ApiId"], in: logicalID)
+                let api = apiID.flatMap { apis[$0] }
+                let auth = eventProperties?["Auth"]?.mapping
+                var authorizer = try context.string(auth?["Authorizer"], in: logicalID) ?? api?.defaultAuthorizer
+                if authorizer == "NONE" { authorizer = nil }
+                var scopes: [String] = []
+                if let node = auth?["AuthorizationScopes"] {
+                    guard case .sequence(let items) = node else {
+                        throw TemplateError(logicalID, "event \(eventName): Auth.AuthorizationScopes must be a list")
+                    }
+                    for item in items {
+                        if let scope = try context.string(item, in: logicalID) { scopes.append(scope) }
+                    }
+                }
+                var authorization: RouteAuthorization?
+                if let authorizer {
+                    guard api?.authorizers[authorizer] != nil else {
+                        throw TemplateError(
+                            logicalID,
+                            "event \(eventName): Auth.Authorizer \(authorizer) is not an authorizer of "
+                                + (apiID.map { "HttpApi \($0)" } ?? "the event's API (set ApiId)"))
+                    }
+                    authorization = RouteAuthorization(authorizer: authorizer, scopes: scopes)
+                } else if !scopes.isEmpty {
+                    throw TemplateError(logicalID, "event \(eventName): AuthorizationScopes need an Authorizer")
+                }
+                routes.append(HTTPRoute(method: method, path: path, function: name, authorization: authorization))
             }
         }
         return FunctionSpec(

@@ -25,6 +25,8 @@ final class ServedPlatform: @unchecked Sendable {
             try Executables.built("smartpay"),
             arguments: [
                 "serve", "--port", "0", "--aws-port", "0", "--template", template, "--state-dir", self.state.path,
+                // Bursts from one loopback client are the tests' norm; the rate-limit tests set their own limits.
+                "--rate-limit-ip", "off", "--rate-limit-global", "off",
             ]
                 + arguments)
         var ports: (Int, Int)?

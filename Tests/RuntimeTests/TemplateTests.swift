@@ -19,7 +19,50 @@ struct TemplateTests {
         #expect(split.reservedConcurrency == 20)
         #expect(split.environment["SMARTPAY_STAGE"] == "local")
         #expect(split.environment["FUNCTION_ARN_SELF"] == "arn:aws:lambda:us-east-1:000000000000:function:split")
-        #expect(template.httpRoutes.map(\.routeKey) == ["POST /split", "POST /split/{currency}"])
+        #expect(
+            template.httpRoutes.map(\.routeKey) == ["POST /merchant/split", "POST /split", "POST /split/{currency}"])
+        let jwt = try #require(template.authorizers["SmartPayJwt"])
+        #expect(
+            jwt.issuer == "https://auth.smartpay.local" && jwt.audiences == ["smartpay"]
+                && jwt.header == "authorization")
+        let protected = template.httpRoutes.first { $0.path == "/merchant/split" }?.authorization
+        #expect(protected == RouteAuthorization(authorizer: "SmartPayJwt", scopes: ["payments:write"]))
+        #expect(template.httpRoutes.first { $0.path == "/split" }?.authorization == nil)
+    }
+
+    static let api = """
+        Resources:
+          Api:
+            Type: AWS::Serverless::HttpApi
+            Properties:
+              Auth:
+                Authorizers:
+                  Jwt: {JwtConfiguration: {issuer: "https://issuer.example", audience: [app]}}
+                  Custom: {FunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:auth"}
+          PayFunction:
+            Type: AWS::Serverless::Function
+            Metadata: {SmartPay: {Binary: pay}}
+            Properties:
+              Events:
+                Pay:
+                  Type: HttpApi
+                  Properties:
+        """
+
+    @Test("authorizer mistakes are refused with the resource and what is wrong")
+    func authorizerErrors() {
+        expectTemplateError(
+            Self.api + "\n            ApiId: !Ref Api\n            Path: /pay\n",
+            startingWith:
+                "template: Api: Auth.Authorizers.Custom: only JWT authorizers (JwtConfiguration) are supported")
+        let jwtOnly = Self.api.replacingOccurrences(
+            of: "          Custom: {FunctionArn: \"arn:aws:lambda:us-east-1:000000000000:function:auth\"}\n", with: "")
+        expectTemplateError(
+            jwtOnly + "\n            ApiId: !Ref Api\n            Path: /pay\n            Auth: {Authorizer: Nope}\n",
+            startingWith: "template: PayFunction: event Pay: Auth.Authorizer Nope is not an authorizer of HttpApi Api")
+        expectTemplateError(
+            jwtOnly + "\n            Path: /pay\n            Auth: {AuthorizationScopes: [a]}\n",
+            startingWith: "template: PayFunction: event Pay: AuthorizationScopes need an Authorizer")
     }
 
     @Test("routes match methods and path parameters, greedy ones too")

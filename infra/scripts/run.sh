@@ -31,6 +31,17 @@ demo curl -s -X POST "http://127.0.0.1:$PORT/split" -H 'content-type: applicatio
     -d '{"amount": 12.5, "currency": "USD", "parts_bps": [10000]}'
 demo curl -s -X POST "http://127.0.0.1:$AWS_PORT/2015-03-31/functions/split/invocations" \
     --data-binary @events/split/eventbridge.json
+# Identity at the gateway: POST /merchant/split sits behind the template's JWT authorizer (scope payments:write).
+demo curl -s -X POST "http://127.0.0.1:$PORT/merchant/split" -H 'content-type: application/json' \
+    -d '{"amount": 1000, "currency": "USD", "parts_bps": [5000, 5000]}'
+token=$(.build/debug/smartpay token --sub m_42 --role merchant --scopes payments:write)
+echo "\$ token=\$(smartpay token --sub m_42 --role merchant --scopes payments:write)"
+demo curl -s -X POST "http://127.0.0.1:$PORT/merchant/split" -H 'content-type: application/json' \
+    -H "authorization: Bearer $token" -d '{"amount": 1000, "currency": "USD", "parts_bps": [5000, 5000]}'
+key=$(.build/debug/smartpay keys create --merchant m_42 --scopes payments:write 2>/dev/null)
+echo "\$ key=\$(smartpay keys create --merchant m_42 --scopes payments:write)"
+demo curl -s -i -X POST "http://127.0.0.1:$PORT/merchant/split" -H 'content-type: application/json' \
+    -H "x-api-key: $key" -d '{"amount": 700, "currency": "EUR", "parts_bps": [5000, 5000]}'
 demo .build/debug/smartpay events put events/bus/payment-processed.json
 demo .build/debug/smartpay events test-pattern --pattern events/bus/reward-pattern.json \
     --event events/bus/payment-processed-event.json

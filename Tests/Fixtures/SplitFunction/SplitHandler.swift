@@ -11,7 +11,8 @@ import SmartPayCore
 ///
 /// Its extra fields drive the harness's edge cases in tests: `sleep_ms` (deadline), `fail_with` (error mapping),
 /// `response_bytes` (payload limit), `echo_environment` (trace id), `ignore_cancellation`, `echo_remaining` (the
-/// time left before the deadline, in `remaining_ms`).
+/// time left before the deadline, in `remaining_ms`), `echo_identity` (the caller, as the harness reads the gateway's
+/// authorizer context).
 /// `SPLIT_FAIL_INIT=1` in the environment makes initialisation fail.
 public struct SplitHandler: FunctionHandler {
     public struct Event: Decodable, Sendable {
@@ -23,9 +24,11 @@ public struct SplitHandler: FunctionHandler {
         public let responseBytes: Int?
         public let echoEnvironment: [String]?
         public let echoRemaining: Bool?
+        public let echoIdentity: Bool?
 
         enum CodingKeys: String, CodingKey {
             case partsBps, sleepMs, ignoreCancellation, failWith, responseBytes, echoEnvironment, echoRemaining
+            case echoIdentity
         }
 
         public init(from decoder: any Decoder) throws {
@@ -38,6 +41,7 @@ public struct SplitHandler: FunctionHandler {
             responseBytes = try container.decodeIfPresent(Int.self, forKey: .responseBytes)
             echoEnvironment = try container.decodeIfPresent([String].self, forKey: .echoEnvironment)
             echoRemaining = try container.decodeIfPresent(Bool.self, forKey: .echoRemaining)
+            echoIdentity = try container.decodeIfPresent(Bool.self, forKey: .echoIdentity)
         }
 
         public init(money: Money, partsBps: [Int], sleepMs: Int? = nil) {
@@ -49,6 +53,7 @@ public struct SplitHandler: FunctionHandler {
             self.responseBytes = nil
             self.echoEnvironment = nil
             self.echoRemaining = nil
+            self.echoIdentity = nil
         }
     }
 
@@ -61,6 +66,9 @@ public struct SplitHandler: FunctionHandler {
         public var environment: [String: String]?
         public var padding: String?
         public var remainingMs: Int64?
+        public var identity: [String: String]?
+        public var scopes: [String]?
+        public var claims: JSONValue?
     }
 
     public init(context: InitializationContext) async throws {
@@ -112,6 +120,17 @@ public struct SplitHandler: FunctionHandler {
         if event.echoRemaining == true {
             let (seconds, attoseconds) = context.remainingTime.components
             output.remainingMs = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        }
+        if event.echoIdentity == true, let identity = context.identity {
+            output.identity = [
+                "kind": identity.kind == .token ? "token" : "api_key", "subject": identity.subject,
+                "role": identity.role ?? "", "merchant_id": identity.merchantID ?? "",
+                "customer_id": identity.customerID ?? "",
+            ]
+            output.scopes = identity.scopes
+            if case .httpAPI(let request) = context.source {
+                output.claims = request.requestContext["authorizer"]?["jwt"]?["claims"]
+            }
         }
         if let responseBytes = event.responseBytes {
             output.padding = String(repeating: "x", count: responseBytes)
