@@ -131,8 +131,7 @@ public final class APIKeyStore: Sendable {
     }
 
     private func digest(of key: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: Array(key.utf8), using: secret).map { String(format: "%02x", $0) }
-            .joined()
+        Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(key.utf8), using: secret))
     }
 
     private static func field(_ name: String, in values: [String]) -> String? {

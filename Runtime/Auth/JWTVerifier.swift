@@ -111,6 +111,8 @@ public final class RemoteJWKS: JWKSProvider {
 public struct VerifiedToken: Sendable {
     public let claims: [String: JSONValue]
     public let scopes: [String]
+    /// `exp`, in seconds since the epoch.
+    public let expiresAt: Int64
     public var subject: String? { claims["sub"]?.stringValue }
 }
 
@@ -192,7 +194,7 @@ public struct JWTVerifier: Sendable {
         if let use = claims["token_use"]?.stringValue, !tokenUses.contains(use) {
             throw .unauthorized("token_use \(use) is not accepted")
         }
-        return VerifiedToken(claims: claims, scopes: Self.scopes(claims))
+        return VerifiedToken(claims: claims, scopes: Self.scopes(claims), expiresAt: expiry)
     }
 
     /// `scope` (space-separated, OAuth 2.0) or `scp` (a list or a string).
@@ -206,7 +208,7 @@ public struct JWTVerifier: Sendable {
     }
 
     /// A NumericDate claim (`exp`, `nbf`) in whole seconds.
-    public static func seconds(_ value: JSONValue?) -> Int64? {
+    static func seconds(_ value: JSONValue?) -> Int64? {
         guard case .number(let text)? = value else { return nil }
         if let whole = Int64(text) { return whole }
         return Double(text).map { Int64($0) }

@@ -52,10 +52,17 @@ public struct RateLimitPolicy: Sendable {
 /// What the limiter decided, with the figures for `RateLimit-*` and `Retry-After`, from the tier closest to its
 /// limit (the one that refused, when one did).
 public struct RateLimitDecision: Sendable, Equatable {
+    public enum Tier: Sendable, Equatable {
+        /// Per API key or token subject, for the route's class (writes or reads).
+        case caller
+        case ip
+        case global
+    }
+
     public let allowed: Bool
-    /// Which tier: `caller`, `ip` or `global`.
-    public let tier: String
-    public let limit: Int
+    public let tier: Tier
+    /// That tier's limit.
+    public let limit: RateLimit
     public let remaining: Int
     /// Seconds until the bucket is full again.
     public let resetSeconds: Int
@@ -109,7 +116,7 @@ public final class RateLimiter: Sendable {
         local retry = 0
         if refused > 0 then retry = math.ceil((1 - tk) * period / cap / 1000) end
         local reset = math.ceil((cap - tk) * period / cap / 1000)
-        return {refused == 0 and 1 or 0, closest, cap, math.floor(tk), reset, retry}
+        return {refused == 0 and 1 or 0, closest, math.floor(tk), reset, retry}
         """)
 
     public let policy: RateLimitPolicy
@@ -131,23 +138,24 @@ public final class RateLimiter: Sendable {
     /// an anonymous request); `write` says whether the route creates or changes something.
     /// - Returns: nil when no tier applies.
     public func admit(caller: String?, write: Bool, ip: String) async throws(RedisError) -> RateLimitDecision? {
-        var tiers: [(name: String, key: String, limit: RateLimit)] = []
+        var tiers: [(tier: RateLimitDecision.Tier, key: String, limit: RateLimit)] = []
         if let caller, let limit = write ? policy.writes : policy.reads {
-            tiers.append(("caller", "\(prefix):c:\(write ? "w" : "r"):\(caller)", limit))
+            tiers.append((.caller, "\(prefix):c:\(write ? "w" : "r"):\(caller)", limit))
         }
-        if let limit = policy.perIP { tiers.append(("ip", "\(prefix):ip:\(ip)", limit)) }
-        if let limit = policy.global { tiers.append(("global", "\(prefix):g", limit)) }
+        if let limit = policy.perIP { tiers.append((.ip, "\(prefix):ip:\(ip)", limit)) }
+        if let limit = policy.global { tiers.append((.global, "\(prefix):g", limit)) }
         guard !tiers.isEmpty else { return nil }
         let reply = try await redis.evaluate(
             Self.script, keys: tiers.map(\.key),
             arguments: tiers.flatMap { [String($0.limit.count), String($0.limit.periodMilliseconds)] })
-        guard let values = reply.array?.compactMap(\.integer), values.count == 6,
+        guard let values = reply.array?.compactMap(\.integer), values.count == 5,
             (1...tiers.count).contains(Int(values[1]))
         else {
             throw RedisError(.protocolError, "the rate limiter's script answered \(reply)")
         }
+        let closest = tiers[Int(values[1]) - 1]
         return RateLimitDecision(
-            allowed: values[0] == 1, tier: tiers[Int(values[1]) - 1].name, limit: Int(values[2]),
-            remaining: max(0, Int(values[3])), resetSeconds: Int(values[4]), retryAfterSeconds: Int(values[5]))
+            allowed: values[0] == 1, tier: closest.tier, limit: closest.limit, remaining: max(0, Int(values[2])),
+            resetSeconds: Int(values[3]), retryAfterSeconds: Int(values[4]))
     }
 }

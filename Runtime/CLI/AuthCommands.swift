@@ -43,7 +43,7 @@ struct TokenCommand: AsyncParsableCommand {
         } catch {
             fail(usage: "smartpay token: \(error)")
         }
-        let list = scopes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let list = commaList(scopes)
         printLine(
             identity.token(
                 subject: sub, role: role, scopes: list, merchantID: merchant ?? (role == "merchant" ? sub : nil),
@@ -84,8 +84,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var bus: BusOptions
 
         func run() async throws {
-            let list = scopes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty }
+            let list = commaList(scopes)
             guard !merchant.isEmpty, !list.isEmpty else {
                 fail(usage: "smartpay keys create: --merchant and at least one scope are required")
             }
@@ -156,4 +155,9 @@ struct KeysCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// `a, b,c` → `["a", "b", "c"]`: the items of a comma-separated option, blanks dropped.
+func commaList(_ text: String) -> [String] {
+    text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
 }

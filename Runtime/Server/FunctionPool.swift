@@ -28,6 +28,14 @@ public final class FunctionPool: Sendable {
         var serial = 0
         var monitor: Task<Void, Never>?
         var closed = false
+
+        /// Counts a process about to start against the concurrency and gives it its serial; nil when full.
+        mutating func reserveSlot(maximum: Int) -> Int? {
+            guard all.count + starting < maximum else { return nil }
+            starting += 1
+            serial += 1
+            return serial
+        }
     }
 
     /// What a queued invocation is woken with.
@@ -89,13 +97,7 @@ public final class FunctionPool: Sendable {
     public func warm(_ count: Int) async throws {
         var started: [FunctionProcess] = []
         for _ in 0..<count {
-            let serial = state.withLock { state -> Int? in
-                guard state.all.count + state.starting < maximumConcurrency else { return nil }
-                state.starting += 1
-                state.serial += 1
-                return state.serial
-            }
-            guard let serial else { break }
+            guard let serial = state.withLock({ $0.reserveSlot(maximum: maximumConcurrency) }) else { break }
             started.append(try await spawn(serial: serial))
         }
         for process in started {
@@ -151,11 +153,7 @@ public final class FunctionPool: Sendable {
             if process.isAlive { return .use(process) }
             state.all[process.serial] = nil
         }
-        if state.all.count + state.starting < maximumConcurrency {
-            state.starting += 1
-            state.serial += 1
-            return .spawn(serial: state.serial)
-        }
+        if let serial = state.reserveSlot(maximum: maximumConcurrency) { return .spawn(serial: serial) }
         guard state.waiters.count < queueLimit else {
             return .refuse(
                 .tooManyRequests(

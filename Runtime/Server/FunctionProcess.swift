@@ -27,7 +27,6 @@ final class FunctionProcess: Sendable {
     private struct State: ~Copyable {
         var child: Subprocess?
         var server: (any Channel)?
-        var port = 0
         /// Set once the process first asks for work: its init is over.
         var initDuration: Duration?
         var initError: InvocationOutcome?
@@ -73,7 +72,6 @@ final class FunctionProcess: Sendable {
         self.logger = logger
     }
 
-    var port: Int { state.withLock { $0.port } }
     var isAlive: Bool { state.withLock { !$0.stopping && $0.child?.reap() == nil && $0.initError == nil } }
 
     /// Starts the endpoint and the process.
@@ -115,7 +113,6 @@ final class FunctionProcess: Sendable {
         }
         state.withLock { state in
             state.server = server
-            state.port = port
             state.child = child
         }
         logger.debug(

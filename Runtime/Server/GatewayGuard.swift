@@ -73,6 +73,18 @@ final class GatewayGuard: Sendable {
         let message: String
         let reason: String
         var headers: HTTPFields = [:]
+
+        init(status: HTTPResponse.Status, message: String, reason: String, headers: HTTPFields = [:]) {
+            self.status = status
+            self.message = message
+            self.reason = reason
+            self.headers = headers
+        }
+
+        init(_ violation: RequestLimits.Violation) {
+            let status = HTTPResponse.Status(code: violation.status)
+            self.init(status: status, message: status.reasonPhrase, reason: violation.message)
+        }
     }
 
     // MARK: - request limits
@@ -85,16 +97,12 @@ final class GatewayGuard: Sendable {
         if let violation = limits.checkHead(
             headerBytes: headerBytes, contentType: request.headers[.contentType], hasBody: hasBody)
         {
-            throw Refusal(
-                status: .init(code: violation.status), message: Self.reasonPhrase(violation.status),
-                reason: violation.message)
+            throw Refusal(violation)
         }
     }
 
     func checkBody(_ body: [UInt8], contentType: String?) throws(Refusal) {
-        if let violation = limits.checkBody(body, contentType: contentType) {
-            throw Refusal(status: .badRequest, message: "Bad Request", reason: violation.message)
-        }
+        if let violation = limits.checkBody(body, contentType: contentType) { throw Refusal(violation) }
     }
 
     // MARK: - identity
@@ -143,8 +151,7 @@ final class GatewayGuard: Sendable {
         } catch {
             throw Refusal(status: .unauthorized, message: "Unauthorized", reason: error.message)
         }
-        let expiry = JWTVerifier.seconds(token.claims["exp"]) ?? now
-        let until = min(expiry, now + 300)
+        let until = min(token.expiresAt, now + 300)
         verified.withLock { cache in
             if cache.count >= Self.cacheLimit { cache = cache.filter { $0.value.until > now } }
             if cache.count >= Self.cacheLimit { cache.removeAll() }
@@ -212,37 +219,22 @@ final class GatewayGuard: Sendable {
         }
         guard let decision else { return [:] }
         var headers: HTTPFields = [
-            HTTPField.Name("RateLimit-Limit")!: String(decision.limit),
+            HTTPField.Name("RateLimit-Limit")!: String(decision.limit.count),
             HTTPField.Name("RateLimit-Remaining")!: String(decision.remaining),
             HTTPField.Name("RateLimit-Reset")!: String(decision.resetSeconds),
         ]
         guard decision.allowed else {
             headers[.retryAfter] = String(max(1, decision.retryAfterSeconds))
-            let policy = limiter.policy
-            let (limit, tier): (RateLimit?, String) =
+            let tier =
                 switch decision.tier {
-                case "caller":
-                    (
-                        route.isWrite ? policy.writes : policy.reads,
-                        "per caller for \(route.isWrite ? "writes" : "reads")"
-                    )
-                case "ip": (policy.perIP, "per client IP")
-                default: (policy.global, "for the whole API")
+                case .caller: "per caller for \(route.isWrite ? "writes" : "reads")"
+                case .ip: "per client IP"
+                case .global: "for the whole API"
                 }
             throw Refusal(
                 status: .tooManyRequests, message: "Too Many Requests",
-                reason: "rate limit \(limit?.description ?? String(decision.limit)) \(tier) exceeded", headers: headers)
+                reason: "rate limit \(decision.limit) \(tier) exceeded", headers: headers)
         }
         return headers
-    }
-
-    static func reasonPhrase(_ status: Int) -> String {
-        switch status {
-        case 400: "Bad Request"
-        case 413: "Request Entity Too Large"
-        case 415: "Unsupported Media Type"
-        case 431: "Request Header Fields Too Large"
-        default: "Bad Request"
-        }
     }
 }

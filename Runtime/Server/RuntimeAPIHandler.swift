@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import SmartPayCore
 import SmartPayTemplate
 
 /// The Lambda Runtime API (2018-06-01) of one function process, as a channel handler: requests are answered on the
@@ -109,11 +110,11 @@ final class RuntimeAPIHandler: ChannelInboundHandler {
     }
 
     private func notFound(context: ChannelHandlerContext, head: HTTPRequestHead) {
-        let document = ByteBuffer(
-            string:
-                #"{"errorMessage":"no such Runtime API path: \#(head.method.rawValue) \#(head.uri)","errorType":"NotFound"}"#
-        )
-        Self.write(context: context, head: head, status: .notFound, body: document)
+        let document = JSONValue.object([
+            "errorMessage": .string("no such Runtime API path: \(head.method.rawValue) \(head.uri)"),
+            "errorType": .string("NotFound"),
+        ])
+        Self.write(context: context, head: head, status: .notFound, body: ByteBuffer(bytes: document.serialized()))
     }
 
     /// Answers a waiting `next` with the invocation, or 410 when the process is being stopped.

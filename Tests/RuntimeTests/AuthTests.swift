@@ -4,6 +4,7 @@ import SmartPayAuth
 import SmartPayCore
 import SmartPayHTTP
 import SmartPayRedis
+import SmartPayRuntime
 import TestSupport
 import Testing
 import _CryptoExtras
@@ -212,10 +213,7 @@ struct GatewayAuthTests {
         }
 
         // No plaintext key anywhere in Redis: every key and every value.
-        let url = try #require(
-            (try? JSONSerialization.jsonObject(
-                with: Data(contentsOf: platform.state.appendingPathComponent("serve.json"))) as? [String: Any])?[
-                    "redis_url"] as? String)
+        let url = try #require(RuntimeState.read(from: platform.state.path)?.redisURL)
         let redis = try RedisClient(url: url)
         let names = try await redis.send("KEYS", "*").array?.compactMap(\.string) ?? []
         #expect(!names.isEmpty)
@@ -271,10 +269,7 @@ struct GatewayAuthTests {
         let limit = 60
         let arguments = ["--rate-limit-writes", "\(limit)/h", "--max-concurrency", "4"]
         let first = try await ServedPlatform(arguments: arguments, template: "auth-template.yaml")
-        let url = try #require(
-            (try? JSONSerialization.jsonObject(
-                with: Data(contentsOf: first.state.appendingPathComponent("serve.json"))) as? [String: Any])?[
-                    "redis_url"] as? String)
+        let url = try #require(RuntimeState.read(from: first.state.path)?.redisURL)
         let second = try await ServedPlatform(
             arguments: arguments + ["--redis-url", url], template: "auth-template.yaml", state: first.state)
         let writer = try await token(first, ["--sub", "m_42", "--role", "merchant", "--scopes", "payments:write"])
