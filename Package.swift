@@ -131,6 +131,25 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The fraud function: streaming features on Redis, a gradient-boosted model evaluated natively, risk tiers with
+        // reasons; and its offline commands (features, evaluate) over the same feature code.
+        .target(
+            name: "FraudFunction",
+            dependencies: [
+                "FunctionKit", "SmartPayCore", "SmartPayIO", "SmartPayRedis", "SmartPayEvents",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Functions/Fraud/Library",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "fraud",
+            dependencies: ["FraudFunction", "FunctionKit"],
+            path: "Functions/Fraud/main",
+            swiftSettings: strict
+        ),
+
         // The test function that proves the harness end to end (events/split/).
         .target(
             name: "SplitFunction",
@@ -188,6 +207,14 @@ let package = Package(
             path: "Tests/KitTests"
         ),
         .testTarget(
+            name: "FraudTests",
+            dependencies: [
+                "FraudFunction", "FunctionKit", "SmartPayCore", "SmartPayRedis", "TestSupport", "fraud",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/FraudTests"
+        ),
+        .testTarget(
             name: "SmartPayBusTests",
             dependencies: ["SmartPayBus", "SmartPayCore"],
             path: "Tests/BusTests",
@@ -197,7 +224,7 @@ let package = Package(
             name: "SmartPayRuntimeTests",
             dependencies: [
                 "SmartPayRuntime", "SmartPayTemplate", "SmartPayHTTP", "SmartPayInvoke", "SmartPayCore", "TestSupport",
-                "SmartPayEvents", "SmartPayRedis", "SmartPayBus", "SmartPayAuth", "smartpay", "split", "probe",
+                "SmartPayEvents", "SmartPayRedis", "SmartPayBus", "SmartPayAuth", "smartpay", "split", "probe", "fraud",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

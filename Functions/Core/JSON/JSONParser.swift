@@ -5,9 +5,13 @@
 public struct JSONParser {
     /// The deepest nesting of arrays and objects accepted.
     public var maximumDepth: Int
+    /// Accepts the bare tokens `NaN`, `Infinity` and `-Infinity` as numbers (kept as that text). Off by default:
+    /// they are not JSON. Some writers (XGBoost's model files) emit them.
+    public var allowsNonFiniteNumbers: Bool
 
-    public init(maximumDepth: Int = 128) {
+    public init(maximumDepth: Int = 128, allowsNonFiniteNumbers: Bool = false) {
         self.maximumDepth = maximumDepth
+        self.allowsNonFiniteNumbers = allowsNonFiniteNumbers
     }
 
     /// Parses one JSON document; surrounding whitespace is allowed, anything else after it is not.
@@ -15,7 +19,8 @@ public struct JSONParser {
     public func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
         let buffer = Array(bytes)
         return try buffer.withUnsafeBufferPointer { (pointer) throws(JSONParseError) -> JSONValue in
-            var reader = Reader(bytes: pointer, maximumDepth: maximumDepth)
+            var reader = Reader(
+                bytes: pointer, maximumDepth: maximumDepth, allowsNonFiniteNumbers: allowsNonFiniteNumbers)
             reader.skipWhitespace()
             let value = try reader.parseValue(depth: 0)
             reader.skipWhitespace()
@@ -41,11 +46,13 @@ public struct JSONParseError: Error, Hashable, Sendable, CustomStringConvertible
 private struct Reader {
     let bytes: UnsafeBufferPointer<UInt8>
     let maximumDepth: Int
+    let allowsNonFiniteNumbers: Bool
     var index = 0
 
-    init(bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int) {
+    init(bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int, allowsNonFiniteNumbers: Bool) {
         self.bytes = bytes
         self.maximumDepth = maximumDepth
+        self.allowsNonFiniteNumbers = allowsNonFiniteNumbers
     }
 
     func error(_ reason: String, at position: Int? = nil) -> JSONParseError {
@@ -81,7 +88,15 @@ private struct Reader {
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
         case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "-")
+        where allowsNonFiniteNumbers && index + 1 < bytes.count
+            && bytes[index + 1] == UInt8(ascii: "I"):
+            index += 1
+            try literal("Infinity")
+            return .number("-Infinity")
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        case UInt8(ascii: "N") where allowsNonFiniteNumbers: try literal("NaN"); return .number("NaN")
+        case UInt8(ascii: "I") where allowsNonFiniteNumbers: try literal("Infinity"); return .number("Infinity")
         default:
             throw error("unexpected character '\(Character(Unicode.Scalar(bytes[index])))', expected a value")
         }

@@ -47,4 +47,17 @@ public struct EventBridgeEnvelope: Sendable {
     public let time: String
     public let region: String
     public let resources: [String]
+
+    public init(
+        id: String, detailType: String, source: String, account: String, time: String, region: String,
+        resources: [String]
+    ) {
+        self.id = id
+        self.detailType = detailType
+        self.source = source
+        self.account = account
+        self.time = time
+        self.region = region
+        self.resources = resources
+    }
 }

@@ -1,0 +1,269 @@
+import SmartPayCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A gradient-boosted tree model for binary classification, read from XGBoost's JSON model format
+/// (`Booster.save_model("model.json")`) and evaluated natively: no Python, no service call.
+///
+/// Evaluation follows XGBoost's CPU predictor: a feature value and a split threshold are compared as `Float`
+/// (`x < threshold` goes left), a missing value (NaN) follows the node's `default_left`, and the probability is
+/// `sigmoid(Σ leaf values + logit(base_score))`.
+///
+/// The model's features are named (`learner.feature_names`); at load each name is looked up in the caller's schema,
+/// so a split reads its value straight from the schema's feature vector and a model that needs a feature the schema
+/// does not have is refused at load, not mis-scored.
+public struct BoostedTreesModel: Sendable {
+    /// One node, leaves and splits in one array: a split has `feature >= 0`; a leaf has `feature == -1` and its value
+    /// in `value`.
+    struct Node: Sendable {
+        var feature: Int32
+        var left: Int32
+        var right: Int32
+        /// The threshold of a split, or the value of a leaf.
+        var value: Float
+        var defaultLeft: Bool
+    }
+
+    /// The model's feature names, in the order of its training data.
+    public let featureNames: [String]
+    /// The schema index of each model feature (`featureNames[i]` is `schema[schemaIndices[i]]`).
+    public let schemaIndices: [Int]
+    /// How many values a feature vector passed to `probability(_:)` has (the schema's size).
+    public let schemaSize: Int
+    /// `logit(base_score)`: the margin before any tree.
+    public let baseMargin: Double
+    public var treeCount: Int { roots.count }
+    /// The booster's attributes (`Booster.set_attr`), as saved in `learner.attributes`.
+    public let attributes: [String: String]
+
+    let nodes: [Node]
+    let roots: [Int32]
+    /// The cover-weighted mean of the leaves under each node (XGBoost's "node mean values"), for contributions.
+    let meanValues: [Double]
+
+    /// Reads a model file's JSON.
+    /// - Parameters:
+    ///   - json: the bytes of an XGBoost JSON model.
+    ///   - schema: the feature names the caller's vectors hold, in order.
+    /// - Throws: `ModelError` naming what is wrong: not JSON, not a binary:logistic gbtree model, a categorical split,
+    ///   a feature the schema lacks, inconsistent tree arrays.
+    public init(json: some Collection<UInt8>, schema: [String]) throws(ModelError) {
+        let document: JSONValue
+        do {
+            document = try JSONParser(maximumDepth: 16, allowsNonFiniteNumbers: true).parse(json)
+        } catch {
+            throw ModelError("the model is not JSON (\(error)); save it with save_model(\"….json\")")
+        }
+        guard let learner = document["learner"] else {
+            throw ModelError("no \"learner\" object: not an XGBoost JSON model")
+        }
+        let objective = learner["objective"]?["name"]?.stringValue ?? "(none)"
+        guard objective == "binary:logistic" else {
+            throw ModelError("objective \(objective): only binary:logistic models are supported")
+        }
+        let booster = learner["gradient_booster"]
+        guard booster?["name"]?.stringValue == "gbtree", let model = booster?["model"] else {
+            throw ModelError(
+                "booster \(booster?["name"]?.stringValue ?? "(none)"): only gbtree models are supported")
+        }
+        guard case .array(let names)? = learner["feature_names"], !names.isEmpty else {
+            throw ModelError("the model has no feature_names; train it on named features")
+        }
+        var featureNames: [String] = []
+        var schemaIndices: [Int] = []
+        for name in names {
+            guard let name = name.stringValue else { throw ModelError("feature_names: expected strings") }
+            guard let index = schema.firstIndex(of: name) else {
+                throw ModelError("the model uses feature \(name), which this version does not compute")
+            }
+            featureNames.append(name)
+            schemaIndices.append(index)
+        }
+        let baseScoreText = learner["learner_model_param"]?["base_score"]?.stringValue ?? ""
+        // XGBoost < 3.1 writes "5E-1"; 3.1 and later a vector, "[1.435E-2]".
+        let trimmed = baseScoreText.filter { $0 != "[" && $0 != "]" }
+        guard let baseScore = Double(trimmed), baseScore > 0, baseScore < 1 else {
+            throw ModelError("learner_model_param.base_score: expected a probability, got \"\(baseScoreText)\"")
+        }
+
+        guard case .array(let trees)? = model["trees"], !trees.isEmpty else {
+            throw ModelError("the model has no trees")
+        }
+        if case .array(let info)? = model["tree_info"], info.contains(where: { $0 != .number("0") }) {
+            throw ModelError("tree_info names more than one output group: only binary models are supported")
+        }
+        var nodes: [Node] = []
+        var roots: [Int32] = []
+        var meanValues: [Double] = []
+        for (treeIndex, tree) in trees.enumerated() {
+            let offset = nodes.count
+            let parsed = try Self.parseTree(tree, index: treeIndex, schemaIndices: schemaIndices)
+            roots.append(Int32(offset))
+            for var node in parsed.nodes {
+                if node.feature >= 0 {
+                    node.left += Int32(offset)
+                    node.right += Int32(offset)
+                }
+                nodes.append(node)
+            }
+            meanValues += parsed.meanValues
+        }
+        var attributes: [String: String] = [:]
+        for (key, value) in learner["attributes"]?.objectValue ?? [:] {
+            if let text = value.stringValue { attributes[key] = text }
+        }
+        self.attributes = attributes
+        self.featureNames = featureNames
+        self.schemaIndices = schemaIndices
+        self.schemaSize = schema.count
+        self.baseMargin = log(baseScore / (1 - baseScore))
+        self.nodes = nodes
+        self.roots = roots
+        self.meanValues = meanValues
+    }
+
+    /// The probability of the positive class for one schema-ordered feature vector (NaN = missing).
+    public func probability(_ features: UnsafeBufferPointer<Float>) -> Double {
+        sigmoid(margin(features))
+    }
+
+    public func probability(_ features: [Float]) -> Double {
+        features.withUnsafeBufferPointer { probability($0) }
+    }
+
+    /// Σ leaf values + the base margin, before the sigmoid.
+    public func margin(_ features: UnsafeBufferPointer<Float>) -> Double {
+        precondition(features.count >= schemaSize, "a feature vector has \(schemaSize) values")
+        return nodes.withUnsafeBufferPointer { nodes in
+            var sum = 0.0
+            for root in roots {
+                var index = Int(root)
+                while true {
+                    let node = nodes[index]
+                    if node.feature < 0 { break }
+                    let x = features[Int(node.feature)]
+                    let goLeft = x.isNaN ? node.defaultLeft : x < node.value
+                    index = Int(goLeft ? node.left : node.right)
+                }
+                sum += Double(nodes[index].value)
+            }
+            return sum + baseMargin
+        }
+    }
+
+    /// Each schema feature's contribution to the margin along the decision paths (Saabas; XGBoost's
+    /// `pred_contribs=True, approx_contribs=True`), and the bias (base margin plus the trees' root means).
+    /// The contributions and the bias add up to the margin.
+    public func contributions(_ features: [Float]) -> (bias: Double, perFeature: [Double]) {
+        precondition(features.count >= schemaSize, "a feature vector has \(schemaSize) values")
+        var perFeature = [Double](repeating: 0, count: schemaSize)
+        var bias = baseMargin
+        for root in roots {
+            var index = Int(root)
+            bias += meanValues[index]
+            while nodes[index].feature >= 0 {
+                let node = nodes[index]
+                let x = features[Int(node.feature)]
+                let next = Int((x.isNaN ? node.defaultLeft : x < node.value) ? node.left : node.right)
+                perFeature[Int(node.feature)] += meanValues[next] - meanValues[index]
+                index = next
+            }
+        }
+        return (bias, perFeature)
+    }
+
+    private static func parseTree(_ tree: JSONValue, index: Int, schemaIndices: [Int]) throws(ModelError) -> (
+        nodes: [Node], meanValues: [Double]
+    ) {
+        func array(_ name: String) throws(ModelError) -> [JSONValue] {
+            guard case .array(let values)? = tree[name] else {
+                throw ModelError("tree \(index): no \(name) array")
+            }
+            return values
+        }
+        func integers(_ name: String) throws(ModelError) -> [Int] {
+            var result: [Int] = []
+            for value in try array(name) {
+                switch value {
+                case .number(let text):
+                    guard let integer = Int(text) else {
+                        throw ModelError("tree \(index): \(name) holds \(text), expected integers")
+                    }
+                    result.append(integer)
+                case .bool(let flag): result.append(flag ? 1 : 0)
+                default: throw ModelError("tree \(index): \(name) holds \(value.briefDescription)")
+                }
+            }
+            return result
+        }
+        func floats(_ name: String) throws(ModelError) -> [Double] {
+            var result: [Double] = []
+            for value in try array(name) {
+                guard case .number(let text) = value, let number = Double(text) else {
+                    throw ModelError("tree \(index): \(name) holds \(value.briefDescription), expected numbers")
+                }
+                result.append(number)
+            }
+            return result
+        }
+        let left = try integers("left_children")
+        let right = try integers("right_children")
+        let splitIndices = try integers("split_indices")
+        let conditions = try floats("split_conditions")
+        let defaultLeft = try integers("default_left")
+        let hessians = try floats("sum_hessian")
+        let count = left.count
+        guard count > 0, right.count == count, splitIndices.count == count, conditions.count == count,
+            defaultLeft.count == count, hessians.count == count
+        else {
+            throw ModelError("tree \(index): its node arrays differ in length")
+        }
+        if tree["split_type"] != nil, try integers("split_type").contains(where: { $0 != 0 }) {
+            throw ModelError("tree \(index): categorical splits are not supported")
+        }
+        var nodes: [Node] = []
+        nodes.reserveCapacity(count)
+        for node in 0..<count {
+            if left[node] == -1 {
+                nodes.append(Node(feature: -1, left: -1, right: -1, value: Float(conditions[node]), defaultLeft: true))
+                continue
+            }
+            guard left[node] > node, left[node] < count, right[node] > node, right[node] < count else {
+                throw ModelError("tree \(index): node \(node) has children out of range")
+            }
+            guard splitIndices[node] >= 0, splitIndices[node] < schemaIndices.count else {
+                throw ModelError(
+                    "tree \(index): node \(node) splits on feature \(splitIndices[node]), not in the model")
+            }
+            nodes.append(
+                Node(
+                    feature: Int32(schemaIndices[splitIndices[node]]), left: Int32(left[node]),
+                    right: Int32(right[node]), value: Float(conditions[node]), defaultLeft: defaultLeft[node] != 0))
+        }
+        // Children come after their parent, so one backward pass fills the means bottom-up.
+        var means = [Double](repeating: 0, count: count)
+        for node in stride(from: count - 1, through: 0, by: -1) {
+            if left[node] == -1 {
+                means[node] = conditions[node]
+            } else {
+                let (l, r) = (left[node], right[node])
+                let cover = hessians[node] > 0 ? hessians[node] : hessians[l] + hessians[r]
+                means[node] = cover > 0 ? (means[l] * hessians[l] + means[r] * hessians[r]) / cover : 0
+            }
+        }
+        return (nodes, means)
+    }
+}
+
+/// Why a model file was refused.
+public struct ModelError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+@inline(__always)
+func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }

@@ -1,0 +1,151 @@
+import FunctionKit
+import SmartPayCore
+
+/// What the function does with a score.
+public enum FraudDecision: String, Codable, Sendable {
+    case approve
+    case review
+    case decline
+}
+
+/// One reason behind a verdict: a model feature with its value and its contribution to the log-odds, or a rule.
+public struct FraudReason: Codable, Sendable, Equatable {
+    /// The feature's column name, or the rule's code (`BLOCKLIST_CARD`, `VELOCITY_CARD_10MIN`, …).
+    public var code: String
+    public var label: String
+    public var value: Double?
+    /// The feature's share of the log-odds along the trees' decision paths; nil for a rule.
+    public var contribution: Double?
+}
+
+/// The fraud function's answer for one transaction.
+public struct FraudVerdict: Codable, Sendable, Equatable {
+    public var transactionId: String
+    /// The model's probability of fraud, 0–1.
+    public var score: Double
+    public var tier: RiskTier
+    public var decision: FraudDecision
+    public var reasons: [FraudReason]
+    public var modelVersion: String
+    /// True when this is the verdict cached from an earlier call for the same transaction (30 minutes).
+    public var cached: Bool
+}
+
+/// Thresholds and rules. The score thresholds come from the model file (chosen by the training script from the
+/// evaluation), overridden by `FRAUD_REVIEW_THRESHOLD` and `FRAUD_DECLINE_THRESHOLD`; the velocity rules by
+/// `FRAUD_VELOCITY_10MIN` and `FRAUD_VELOCITY_1H` (a card, IP or device at or above the count goes to review).
+public struct FraudPolicy: Sendable, Equatable {
+    public var reviewThreshold: Double
+    public var declineThreshold: Double
+    public var velocity10Minutes: Int
+    public var velocity1Hour: Int
+
+    /// Used when neither the model file nor the environment sets thresholds.
+    public static let fallbackReview = 0.2
+    public static let fallbackDecline = 0.6
+
+    public init(
+        reviewThreshold: Double = fallbackReview, declineThreshold: Double = fallbackDecline,
+        velocity10Minutes: Int = 5, velocity1Hour: Int = 20
+    ) {
+        self.reviewThreshold = reviewThreshold
+        self.declineThreshold = declineThreshold
+        self.velocity10Minutes = velocity10Minutes
+        self.velocity1Hour = velocity1Hour
+    }
+
+    /// - Throws: `FunctionError.internal` for a malformed or inconsistent setting.
+    public init(configuration: FunctionConfiguration, model: FraudModel) throws(FunctionError) {
+        func threshold(_ key: String, _ fallback: Double) throws(FunctionError) -> Double {
+            guard let text = configuration[key] else { return fallback }
+            guard let value = Double(text), value > 0, value < 1 else {
+                throw FunctionError(.internal, "configuration \(key) must be a probability in (0, 1), got \"\(text)\"")
+            }
+            return value
+        }
+        reviewThreshold = try threshold("FRAUD_REVIEW_THRESHOLD", model.reviewThreshold ?? Self.fallbackReview)
+        declineThreshold = try threshold("FRAUD_DECLINE_THRESHOLD", model.declineThreshold ?? Self.fallbackDecline)
+        guard reviewThreshold <= declineThreshold else {
+            throw FunctionError(
+                .internal,
+                "FRAUD_REVIEW_THRESHOLD (\(reviewThreshold)) is above FRAUD_DECLINE_THRESHOLD (\(declineThreshold))")
+        }
+        velocity10Minutes = try configuration.integer("FRAUD_VELOCITY_10MIN", default: 5)
+        velocity1Hour = try configuration.integer("FRAUD_VELOCITY_1H", default: 20)
+    }
+}
+
+/// Features in, verdict out: the model's score, the tier and decision from the thresholds, the rules on top
+/// (blocklists decline; velocity sends to review), and the reasons.
+public struct FraudScorer: Sendable {
+    public let model: FraudModel
+    public let policy: FraudPolicy
+    /// How many feature reasons a verdict lists at most.
+    public var maximumFeatureReasons = 3
+
+    public init(model: FraudModel, policy: FraudPolicy) {
+        self.model = model
+        self.policy = policy
+    }
+
+    public func verdict(
+        for transaction: FraudTransaction, history: FeatureHistory, blocklisted: [BlocklistKind]
+    ) -> FraudVerdict {
+        let features = FeatureExtractor.features(of: transaction.featureTransaction, history: history)
+        let score = model.trees.probability(features)
+        var tier = RiskTier(score: score, medium: policy.reviewThreshold, high: policy.declineThreshold)
+        var reasons: [FraudReason] = []
+
+        for kind in blocklisted {
+            reasons.append(FraudReason(code: "BLOCKLIST_\(kind.rawValue.uppercased())", label: kind.reasonLabel))
+            tier = .high
+        }
+        let velocityRules: [(FraudFeature, Int, String)] = [
+            (.cardCount10Minutes, policy.velocity10Minutes, "VELOCITY_CARD_10MIN"),
+            (.cardCount1Hour, policy.velocity1Hour, "VELOCITY_CARD_1H"),
+            (.ipCount10Minutes, policy.velocity10Minutes, "VELOCITY_IP_10MIN"),
+            (.ipCount1Hour, policy.velocity1Hour, "VELOCITY_IP_1H"),
+            (.deviceCount10Minutes, policy.velocity10Minutes, "VELOCITY_DEVICE_10MIN"),
+            (.deviceCount1Hour, policy.velocity1Hour, "VELOCITY_DEVICE_1H"),
+        ]
+        for (feature, limit, code) in velocityRules {
+            let value = features[feature.rawValue]
+            guard !value.isNaN, limit > 0, Int(value) >= limit else { continue }
+            reasons.append(
+                FraudReason(
+                    code: code, label: "\(feature.label): \(Int(value)), at or above \(limit)", value: Double(value)))
+            tier = max(tier, .medium)
+        }
+
+        let (_, contributions) = model.trees.contributions(features)
+        let ranked = contributions.indices
+            .filter { contributions[$0] > 0 }
+            .sorted { contributions[$0] > contributions[$1] }
+            .prefix(maximumFeatureReasons)
+        for index in ranked {
+            let feature = FraudFeature(rawValue: index)!
+            let value = features[index]
+            reasons.append(
+                FraudReason(
+                    code: feature.name, label: feature.label, value: value.isNaN ? nil : Double(value),
+                    contribution: (contributions[index] * 10_000).rounded() / 10_000))
+        }
+        if features[FraudFeature.countryMismatch.rawValue] == 1,
+            !reasons.contains(where: { $0.code == FraudFeature.countryMismatch.name })
+        {
+            // A signal worth showing to a reviewer even when the model gives it no weight.
+            reasons.append(
+                FraudReason(
+                    code: FraudFeature.countryMismatch.name, label: FraudFeature.countryMismatch.label, value: 1))
+        }
+        let decision: FraudDecision =
+            switch tier {
+            case .low: .approve
+            case .medium: .review
+            case .high: .decline
+            }
+        return FraudVerdict(
+            transactionId: transaction.id, score: score, tier: tier, decision: decision, reasons: reasons,
+            modelVersion: model.version, cached: false)
+    }
+}

@@ -1,0 +1,5 @@
+import FraudFunction
+import FunctionKit
+
+await FraudTools.runIfRequested()
+await FunctionMain.run(FraudHandler.self, name: "fraud")
