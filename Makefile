@@ -1,5 +1,5 @@
 # SmartPay's build entry point. `make run` sets up and runs the platform; `make test` runs every test.
-.PHONY: run test setup build bench format clean
+.PHONY: run test setup build bench format clean fraud-model fraud-evaluate
 
 run: setup
 	infra/scripts/run.sh
@@ -17,6 +17,14 @@ bench:
 	Tests/Benchmarks/bench.sh
 	Tests/Benchmarks/runtime-bench.sh
 	Tests/Benchmarks/bus-bench.sh
+	Tests/Benchmarks/fraud-bench.sh
+
+# The fraud model's offline pipeline (simulate → features → train; evaluate on the handbook's protocol).
+fraud-model:
+	Functions/Fraud/pipeline.sh model
+
+fraud-evaluate:
+	Functions/Fraud/pipeline.sh evaluate
 
 format:
 	swift format format --in-place --recursive --parallel Package.swift $$(ls -d Functions Runtime Tests 2>/dev/null)

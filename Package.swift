@@ -209,7 +209,7 @@ let package = Package(
         .testTarget(
             name: "FraudTests",
             dependencies: [
-                "FraudFunction", "FunctionKit", "SmartPayCore", "SmartPayRedis", "TestSupport", "fraud",
+                "FraudFunction", "FunctionKit", "SmartPayCore", "SmartPayRedis", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/FraudTests"
@@ -234,6 +234,7 @@ let package = Package(
             name: "smartpay-bench",
             dependencies: [
                 "SmartPayRedis", "SmartPayCore", "SmartPayBus", "SmartPayEvents", "SmartPayHTTP", "SmartPayRuntime",
+                "FraudFunction", "SmartPayIO", "FunctionKit",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/Benchmarks/FoundationBench",

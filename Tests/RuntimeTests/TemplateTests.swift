@@ -20,7 +20,17 @@ struct TemplateTests {
         #expect(split.environment["SMARTPAY_STAGE"] == "local")
         #expect(split.environment["FUNCTION_ARN_SELF"] == "arn:aws:lambda:us-east-1:000000000000:function:split")
         #expect(
-            template.httpRoutes.map(\.routeKey) == ["POST /merchant/split", "POST /split", "POST /split/{currency}"])
+            template.httpRoutes.map(\.routeKey) == [
+                "POST /fraud", "POST /fraud/reports", "POST /merchant/split", "POST /split", "POST /split/{currency}",
+            ])
+        let fraud = try #require(template.functions["fraud"])
+        #expect(fraud.binary == "fraud" && fraud.timeoutSeconds == 5)
+        #expect(
+            template.httpRoutes.first { $0.path == "/fraud" }?.authorization
+                == RouteAuthorization(authorizer: "SmartPayJwt", scopes: ["fraud:score"]))
+        let fraudRules = template.rules.values.filter { $0.targets.contains { $0.function == "fraud" } }
+        #expect(fraudRules.count == 2)
+        #expect(fraudRules.allSatisfy { $0.targets.first?.deadLetterQueue == "fraud-dlq" })
         let jwt = try #require(template.authorizers["SmartPayJwt"])
         #expect(
             jwt.issuer == "https://auth.smartpay.local" && jwt.audiences == ["smartpay"]

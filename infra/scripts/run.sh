@@ -42,6 +42,16 @@ key=$(.build/debug/smartpay keys create --merchant m_42 --scopes payments:write 
 echo "\$ key=\$(smartpay keys create --merchant m_42 --scopes payments:write)"
 demo curl -s -i -X POST "http://127.0.0.1:$PORT/merchant/split" -H 'content-type: application/json' \
     -H "x-api-key: $key" -d '{"amount": 700, "currency": "EUR", "parts_bps": [5000, 5000]}'
+# The fraud function: a verdict with reasons (scope fraud:score); the same transaction again comes from the cache;
+# bad input names its field.
+fraud_token=$(.build/debug/smartpay token --sub m_42 --role merchant --scopes fraud:score)
+echo "\$ fraud_token=\$(smartpay token --sub m_42 --role merchant --scopes fraud:score)"
+demo curl -s -X POST "http://127.0.0.1:$PORT/fraud" -H 'content-type: application/json' \
+    -H "authorization: Bearer $fraud_token" --data-binary @events/fraud/card-testing.json
+demo curl -s -X POST "http://127.0.0.1:$PORT/fraud" -H 'content-type: application/json' \
+    -H "authorization: Bearer $fraud_token" --data-binary @events/fraud/card-testing.json
+demo curl -s -X POST "http://127.0.0.1:$PORT/fraud" -H 'content-type: application/json' \
+    -H "authorization: Bearer $fraud_token" --data-binary @events/fraud/invalid-card-number.json
 demo .build/debug/smartpay events put events/bus/payment-processed.json
 demo .build/debug/smartpay events test-pattern --pattern events/bus/reward-pattern.json \
     --event events/bus/payment-processed-event.json

@@ -7,6 +7,7 @@ import SmartPayRedis
 //   smartpay-bench redis PORT [REQUESTS]   GET round trips against a redis-server on 127.0.0.1:PORT
 //   smartpay-bench json [ROWS]              parse + decode of a payment-sized event
 //   smartpay-bench bus REDIS_URL METRICS_URL COUNT [RATE]   the event bus end to end against `smartpay serve`
+//   smartpay-bench fraud-model MODEL PARITY [ROUNDS]        the fraud model and feature code alone, one thread
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -152,9 +153,25 @@ case "bus-engine":
         exit(2)
     }
     try await busEngineAlone(redisURL: arguments[2], template: arguments[3], count: count)
+case "fraud-model":
+    guard arguments.count > 3 else {
+        print("usage: smartpay-bench fraud-model MODEL.json PARITY.csv [ROUNDS]")
+        exit(2)
+    }
+    try fraudModel(
+        modelPath: arguments[2], fixturePath: arguments[3],
+        rounds: arguments.count > 4 ? Int(arguments[4]) ?? 50 : 50)
+case "fraud-handler":
+    guard arguments.count > 3 else {
+        print("usage: smartpay-bench fraud-handler MODEL.json REDIS_URL [COUNT]")
+        exit(2)
+    }
+    try await fraudHandler(
+        modelPath: arguments[2], redisURL: arguments[3],
+        count: arguments.count > 4 ? Int(arguments[4]) ?? 20_000 : 20_000)
 default:
     print(
-        "usage: smartpay-bench (redis PORT [REQUESTS] | json [ROWS] | patterns [ROUNDS] | bus REDIS_URL METRICS_URL COUNT [RATE])"
+        "usage: smartpay-bench (redis PORT [REQUESTS] | json [ROWS] | patterns [ROUNDS] | bus REDIS_URL METRICS_URL COUNT [RATE] | fraud-model MODEL PARITY [ROUNDS])"
     )
     exit(2)
 }

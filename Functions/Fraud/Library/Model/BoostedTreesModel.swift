@@ -44,6 +44,9 @@ public struct BoostedTreesModel: Sendable {
     let roots: [Int32]
     /// The cover-weighted mean of the leaves under each node (XGBoost's "node mean values"), for contributions.
     let meanValues: [Double]
+    /// The same trees padded to complete binary trees of one depth, for branch-free scoring; nil when the deepest
+    /// tree is too deep for that to pay.
+    let complete: CompleteTrees?
 
     /// Reads a model file's JSON.
     /// - Parameters:
@@ -124,6 +127,7 @@ public struct BoostedTreesModel: Sendable {
         self.nodes = nodes
         self.roots = roots
         self.meanValues = meanValues
+        self.complete = CompleteTrees(nodes: nodes, roots: roots)
     }
 
     /// The probability of the positive class for one schema-ordered feature vector (NaN = missing).
@@ -138,7 +142,13 @@ public struct BoostedTreesModel: Sendable {
     /// Σ leaf values + the base margin, before the sigmoid.
     public func margin(_ features: UnsafeBufferPointer<Float>) -> Double {
         precondition(features.count >= schemaSize, "a feature vector has \(schemaSize) values")
-        return nodes.withUnsafeBufferPointer { nodes in
+        if let complete { return complete.sum(features) + baseMargin }
+        return linkedMargin(features)
+    }
+
+    /// The margin walking the trees node by node (the reference the complete layout is tested against).
+    func linkedMargin(_ features: UnsafeBufferPointer<Float>) -> Double {
+        nodes.withUnsafeBufferPointer { nodes in
             var sum = 0.0
             for root in roots {
                 var index = Int(root)
@@ -256,6 +266,109 @@ public struct BoostedTreesModel: Sendable {
             }
         }
         return (nodes, means)
+    }
+}
+
+/// Trees padded to complete binary trees of one depth D: tree t's split i (breadth-first, 0 ..< 2^D − 1) has its
+/// children at 2i + 1 and 2i + 2, and leaf j at j. A leaf above depth D becomes a subtree whose leaves all hold its
+/// value. Walking a tree is then D steps of compare-and-index with no data-dependent branch, which is what makes
+/// scoring fast: a pointer walk spends most of its time on mispredicted branches.
+struct CompleteTrees: Sendable {
+    /// One split, packed so that a step reads one 12-byte record.
+    struct Split: Sendable {
+        var feature: Int32
+        var threshold: Float
+        /// Where a missing value goes right.
+        var missingRight: Bool
+    }
+
+    let depth: Int
+    let splits: [Split]
+    let leaves: [Float]
+
+    /// Deeper than this, padding costs more memory than the branches cost time.
+    static let maximumDepth = 8
+
+    init?(nodes: [BoostedTreesModel.Node], roots: [Int32]) {
+        func depth(of index: Int) -> Int {
+            let node = nodes[index]
+            return node.feature < 0 ? 0 : 1 + max(depth(of: Int(node.left)), depth(of: Int(node.right)))
+        }
+        let depth = roots.map { depth(of: Int($0)) }.max() ?? 0
+        guard depth >= 1, depth <= Self.maximumDepth else { return nil }
+        let splitsPerTree = (1 << depth) - 1
+        let leavesPerTree = 1 << depth
+        var splits = [Split](
+            repeating: Split(feature: 0, threshold: 0, missingRight: false), count: roots.count * splitsPerTree)
+        var leaves = [Float](repeating: 0, count: roots.count * leavesPerTree)
+        for (tree, root) in roots.enumerated() {
+            // (node, position in the complete layout, level)
+            var stack = [(Int(root), 0, 0)]
+            while let (index, position, level) = stack.popLast() {
+                let node = nodes[index]
+                if node.feature < 0 {
+                    // A leaf at `level`: every complete leaf under `position` takes its value.
+                    let first = (position - ((1 << level) - 1)) << (depth - level)
+                    for leaf in first..<(first + (1 << (depth - level))) {
+                        leaves[tree * leavesPerTree + leaf] = node.value
+                    }
+                    continue
+                }
+                splits[tree * splitsPerTree + position] = Split(
+                    feature: node.feature, threshold: node.value, missingRight: !node.defaultLeft)
+                stack.append((Int(node.left), 2 * position + 1, level + 1))
+                stack.append((Int(node.right), 2 * position + 2, level + 1))
+            }
+        }
+        self.depth = depth
+        self.splits = splits
+        self.leaves = leaves
+    }
+
+    func sum(_ x: UnsafeBufferPointer<Float>) -> Double {
+        let splitsPerTree = (1 << depth) - 1
+        let leavesPerTree = 1 << depth
+        let trees = leaves.count / leavesPerTree
+        return splits.withUnsafeBufferPointer { splits in
+            leaves.withUnsafeBufferPointer { leaves in
+                @inline(__always)
+                func step(_ position: Int, _ splitBase: Int) -> Int {
+                    let split = splits[splitBase + position]
+                    let value = x[Int(split.feature)]
+                    // NaN compares false both ways: !(x < t) sends it right, x ≥ t left, so one select
+                    // between the two comparisons is the whole of missing-value handling.
+                    let right = split.missingRight ? !(value < split.threshold) : value >= split.threshold
+                    return 2 * position + 1 + (right ? 1 : 0)
+                }
+                var total = 0.0
+                var tree = 0
+                // Four trees at a time: their walks are independent, so the CPU overlaps their loads
+                // instead of waiting on one chain of dependent loads.
+                while tree + 4 <= trees {
+                    var (a, b, c, d) = (0, 0, 0, 0)
+                    let base = tree * splitsPerTree
+                    for _ in 0..<depth {
+                        a = step(a, base)
+                        b = step(b, base + splitsPerTree)
+                        c = step(c, base + 2 * splitsPerTree)
+                        d = step(d, base + 3 * splitsPerTree)
+                    }
+                    let leafBase = tree * leavesPerTree - splitsPerTree
+                    total +=
+                        Double(leaves[leafBase + a]) + Double(leaves[leafBase + leavesPerTree + b])
+                        + Double(leaves[leafBase + 2 * leavesPerTree + c])
+                        + Double(leaves[leafBase + 3 * leavesPerTree + d])
+                    tree += 4
+                }
+                while tree < trees {
+                    var position = 0
+                    for _ in 0..<depth { position = step(position, tree * splitsPerTree) }
+                    total += Double(leaves[tree * leavesPerTree + position - splitsPerTree])
+                    tree += 1
+                }
+                return total
+            }
+        }
     }
 }
 
