@@ -8,7 +8,7 @@ echo "== format"
 swift format lint --strict --recursive --parallel Package.swift $(ls -d Functions Runtime Tests 2>/dev/null)
 
 echo "== template"
-.venv/bin/cfn-lint infra/template.yaml Tests/Fixtures/runtime-template.yaml
+.venv/bin/cfn-lint infra/template.yaml Tests/Fixtures/runtime-template.yaml Tests/Fixtures/fraud-template.yaml
 
 echo "== build"
 # Our targets must build without a warning; the dependencies' own warnings are theirs.
