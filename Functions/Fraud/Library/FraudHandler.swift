@@ -87,21 +87,22 @@ public struct FraudHandler: FunctionHandler {
 
     /// Scores a transaction, or returns its cached verdict.
     public func score(_ transaction: FraudTransaction, context: InvocationContext) async throws -> FraudVerdict {
-        let observation = try await storeCall { try await store.observe(transaction) }
-        switch observation {
-        case .cached(let bytes):
-            return try Self.cachedVerdict(bytes)
-        case .history(let history, let blocklisted):
-            let verdict = scorer.verdict(for: transaction, history: history, blocklisted: blocklisted)
-            var events: [OutgoingEvent] = []
-            if verdict.tier == .high { events.append(Self.detectedEvent(transaction, verdict)) }
-            let saved = try await storeCall {
-                try await store.saveVerdict(Self.encode(verdict), transactionID: transaction.id, events: events)
+        let scorer = self.scorer
+        let outcome = try await storeCall {
+            try await store.scoreOnce(transaction) { history, blocklisted in
+                let verdict = scorer.verdict(for: transaction, history: history, blocklisted: blocklisted)
+                let events = verdict.tier == .high ? [Self.detectedEvent(transaction, verdict)] : []
+                return FreshVerdict(value: verdict, json: try Self.encode(verdict), events: events)
             }
-            if !saved {
+        }
+        switch outcome {
+        case .cached(let json):
+            return try Self.cachedVerdict(json)
+        case .fresh(let verdict, let stored):
+            if !stored {
                 // Another call for the same transaction stored its verdict first: answer with that one.
-                if case .cached(let bytes) = try await storeCall({ try await store.observe(transaction) }) {
-                    return try Self.cachedVerdict(bytes)
+                if case .cached(let json) = try await storeCall({ try await store.observe(transaction) }) {
+                    return try Self.cachedVerdict(json)
                 }
             }
             if verdict.tier != .low {

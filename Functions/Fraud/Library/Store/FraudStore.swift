@@ -77,9 +77,54 @@ public protocol FraudStore: Sendable {
     /// - Throws: `FraudStoreError.unknownTransaction` when neither knows them.
     func recordFraud(transactionID: String, terminalID: String?, time: Int64?) async throws -> LabelOutcome
 
+    /// `observe`, then — unless a verdict was cached — `decide` on the history and `saveVerdict` its JSON and events:
+    /// the whole of a scoring in one call, so that a store can do it in one go (Redis: one leased connection, one
+    /// thread hop instead of two).
+    func scoreOnce<Value: Sendable>(
+        _ transaction: FraudTransaction,
+        decide: @escaping @Sendable (FeatureHistory, [BlocklistKind]) throws -> FreshVerdict<Value>
+    ) async throws -> ScoreOnce<Value>
+
     func addToBlocklist(_ kind: BlocklistKind, _ value: String) async throws -> Bool
     func removeFromBlocklist(_ kind: BlocklistKind, _ value: String) async throws -> Bool
     func blocklist(_ kind: BlocklistKind) async throws -> [String]
+}
+
+/// A verdict made from a history: the caller's value, the JSON to cache, the events to publish with it.
+public struct FreshVerdict<Value: Sendable>: Sendable {
+    public var value: Value
+    public var json: [UInt8]
+    public var events: [OutgoingEvent]
+
+    public init(value: Value, json: [UInt8], events: [OutgoingEvent]) {
+        self.value = value
+        self.json = json
+        self.events = events
+    }
+}
+
+/// What `scoreOnce` did.
+public enum ScoreOnce<Value: Sendable>: Sendable {
+    /// A verdict was cached already: its JSON.
+    case cached([UInt8])
+    /// A fresh verdict; `stored` is false when a concurrent call stored its own first.
+    case fresh(Value, stored: Bool)
+}
+
+extension FraudStore {
+    /// The two steps one after the other, for stores with nothing to gain from doing them together.
+    public func scoreOnce<Value: Sendable>(
+        _ transaction: FraudTransaction,
+        decide: @escaping @Sendable (FeatureHistory, [BlocklistKind]) throws -> FreshVerdict<Value>
+    ) async throws -> ScoreOnce<Value> {
+        switch try await observe(transaction) {
+        case .cached(let json): return .cached(json)
+        case .history(let history, let blocklisted):
+            let fresh = try decide(history, blocklisted)
+            let stored = try await saveVerdict(fresh.json, transactionID: transaction.id, events: fresh.events)
+            return .fresh(fresh.value, stored: stored)
+        }
+    }
 }
 
 public enum FraudStoreError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -84,6 +84,47 @@ public final class RedisFraudStore: FraudStore {
     func key(_ parts: String...) -> String { prefix + parts.joined(separator: ":") }
 
     public func observe(_ transaction: FraudTransaction) async throws -> FraudObservation {
+        try await redis.withConnection { connection throws(RedisError) in
+            try self.observe(transaction, on: connection)
+        }.get()
+    }
+
+    public func saveVerdict(_ verdict: [UInt8], transactionID: String, events: [OutgoingEvent]) async throws -> Bool {
+        let arguments = try saveArguments(verdict, events: events)
+        return try await redis.withConnection { connection throws(RedisError) in
+            try self.save(arguments, transactionID: transactionID, on: connection)
+        }
+    }
+
+    /// Both scripts and the decision between them on one leased connection, in one hop to an I/O thread.
+    public func scoreOnce<Value: Sendable>(
+        _ transaction: FraudTransaction,
+        decide: @escaping @Sendable (FeatureHistory, [BlocklistKind]) throws -> FreshVerdict<Value>
+    ) async throws -> ScoreOnce<Value> {
+        let outcome: Result<ScoreOnce<Value>, any Error> = try await redis.withConnection {
+            connection throws(RedisError) in
+            do {
+                switch try self.observe(transaction, on: connection).get() {
+                case .cached(let json): return .success(.cached(json))
+                case .history(let history, let blocklisted):
+                    let fresh = try decide(history, blocklisted)
+                    let arguments = try self.saveArguments(fresh.json, events: fresh.events)
+                    let stored = try self.save(arguments, transactionID: transaction.id, on: connection)
+                    return .success(.fresh(fresh.value, stored: stored))
+                }
+            } catch let error as RedisError {
+                throw error
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try outcome.get()
+    }
+
+    /// The observe script on a leased connection; a malformed reply is returned as a failure, a Redis error thrown.
+    func observe(_ transaction: FraudTransaction, on connection: RedisConnection) throws(RedisError) -> Result<
+        FraudObservation, FraudStoreError
+    > {
         let t = transaction.seconds
         let velocityKinds: [(BlocklistKind, String?)] = [
             (.card, transaction.cardFingerprint), (.ip, transaction.ip), (.device, transaction.deviceID),
@@ -101,8 +142,17 @@ public final class RedisFraudStore: FraudStore {
         ]
         arguments += velocityKinds.map { $0.1 ?? "" }
         arguments += BlocklistKind.allCases.map { $0.value(of: transaction) ?? "" }
+        let reply = try Self.observeScript.evaluate(on: connection, keys: keys, arguments: arguments)
+        do {
+            return .success(try Self.parseObservation(reply, transaction: transaction))
+        } catch {
+            return .failure(error)
+        }
+    }
 
-        let reply = try await redis.evaluate(Self.observeScript, keys: keys, arguments: arguments)
+    static func parseObservation(_ reply: RedisReply, transaction: FraudTransaction) throws(FraudStoreError)
+        -> FraudObservation
+    {
         guard let parts = reply.array, let flag = parts.first?.integer else {
             throw FraudStoreError.malformed("observe: \(reply)")
         }
@@ -150,15 +200,20 @@ public final class RedisFraudStore: FraudStore {
         return .history(history, blocklisted: blocked)
     }
 
-    public func saveVerdict(_ verdict: [UInt8], transactionID: String, events: [OutgoingEvent]) async throws -> Bool {
+    func saveArguments(_ verdict: [UInt8], events: [OutgoingEvent]) throws -> [String] {
         var arguments = [String(decoding: verdict, as: UTF8.self), String(FraudRetention.verdictSeconds)]
         for command in try publisher.commands(for: events) {
             arguments.append(String(command.count))
             arguments += command
         }
-        let reply = try await redis.evaluate(
-            Self.saveScript, keys: [key("verdict", transactionID)], arguments: arguments)
-        return reply.integer == 1
+        return arguments
+    }
+
+    func save(_ arguments: [String], transactionID: String, on connection: RedisConnection) throws(RedisError)
+        -> Bool
+    {
+        try Self.saveScript.evaluate(on: connection, keys: [key("verdict", transactionID)], arguments: arguments)
+            .integer == 1
     }
 
     public func recordFraud(transactionID: String, terminalID: String?, time: Int64?) async throws -> LabelOutcome {
