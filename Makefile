@@ -18,6 +18,7 @@ bench:
 	Tests/Benchmarks/runtime-bench.sh
 	Tests/Benchmarks/bus-bench.sh
 	Tests/Benchmarks/fraud-bench.sh
+	Tests/Benchmarks/route-bench.sh
 
 # The fraud model's offline pipeline (simulate → features → train; evaluate on the handbook's protocol).
 fraud-model:

@@ -150,6 +150,21 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The route function's policy: a discounted contextual bandit over the gateway catalogue, circuit breakers,
+        // and `route --stdio` for simulators (issue 7, in progress: the Redis-backed handler comes next).
+        .target(
+            name: "RouteFunction",
+            dependencies: ["FunctionKit", "SmartPayCore"],
+            path: "Functions/Route/Library",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "route",
+            dependencies: ["RouteFunction"],
+            path: "Functions/Route/main",
+            swiftSettings: strict
+        ),
+
         // The test function that proves the harness end to end (events/split/).
         .target(
             name: "SplitFunction",
@@ -215,6 +230,11 @@ let package = Package(
             path: "Tests/FraudTests"
         ),
         .testTarget(
+            name: "RouteTests",
+            dependencies: ["RouteFunction", "FunctionKit", "SmartPayCore"],
+            path: "Tests/RouteTests"
+        ),
+        .testTarget(
             name: "SmartPayBusTests",
             dependencies: ["SmartPayBus", "SmartPayCore"],
             path: "Tests/BusTests",
@@ -234,7 +254,7 @@ let package = Package(
             name: "smartpay-bench",
             dependencies: [
                 "SmartPayRedis", "SmartPayCore", "SmartPayBus", "SmartPayEvents", "SmartPayHTTP", "SmartPayRuntime",
-                "FraudFunction", "SmartPayIO", "FunctionKit",
+                "FraudFunction", "SmartPayIO", "FunctionKit", "RouteFunction",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/Benchmarks/FoundationBench",

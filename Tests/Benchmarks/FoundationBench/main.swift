@@ -169,6 +169,8 @@ case "fraud-handler":
     try await fraudHandler(
         modelPath: arguments[2], redisURL: arguments[3],
         count: arguments.count > 4 ? Int(arguments[4]) ?? 20_000 : 20_000)
+case "route-decide":
+    try routeDecide(count: arguments.count > 2 ? Int(arguments[2]) ?? 200_000 : 200_000)
 default:
     print(
         "usage: smartpay-bench (redis PORT [REQUESTS] | json [ROWS] | patterns [ROUNDS] | bus REDIS_URL METRICS_URL COUNT [RATE] | fraud-model MODEL PARITY [ROUNDS])"

@@ -1,0 +1,163 @@
+import FunctionKit
+import SmartPayCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// How a payment is paid.
+public enum PaymentMethod: String, CaseIterable, Sendable {
+    case card
+    case wallet
+    case crypto
+}
+
+/// The payment a gateway is chosen for: the fields `route` reads, validated, each error naming its field.
+///
+/// JSON (snake_case; unknown fields are ignored, so a simulator can pass extra context): `amount_minor` (integer,
+/// > 0), `currency` (ISO 4217), `method` (`card` / `wallet` / `crypto`), `card_network` (optional), `country`
+/// (ISO 3166 alpha-2), `merchant_category` (optional), `hour` (0–23, optional), `risk_score` (0–1, optional),
+/// `risk_tier` (optional).
+public struct RouteContext: Sendable, Equatable {
+    public var money: Money
+    public var method: PaymentMethod
+    public var cardNetwork: String?
+    public var country: String
+    public var merchantCategory: String?
+    public var hour: Int?
+    public var riskScore: Double?
+    public var riskTier: RiskTier?
+
+    public init(
+        money: Money, method: PaymentMethod, cardNetwork: String? = nil, country: String,
+        merchantCategory: String? = nil, hour: Int? = nil, riskScore: Double? = nil, riskTier: RiskTier? = nil
+    ) {
+        self.money = money
+        self.method = method
+        self.cardNetwork = cardNetwork
+        self.country = country
+        self.merchantCategory = merchantCategory
+        self.hour = hour
+        self.riskScore = riskScore
+        self.riskTier = riskTier
+    }
+
+    /// - Throws: `FunctionError.validation` naming the first wrong field.
+    public init(json: JSONValue) throws(FunctionError) {
+        guard case .object(let fields) = json else {
+            throw FunctionError(.invalidRequest, "context: expected a JSON object")
+        }
+        func text(_ name: String, required: Bool) throws(FunctionError) -> String? {
+            guard let value = fields[name], !value.isNull else {
+                if required { throw FunctionError.validation(name, "is required") }
+                return nil
+            }
+            guard let string = value.stringValue, !string.isEmpty, string.count <= 64 else {
+                throw FunctionError.validation(
+                    name, "expected a string of 1 to 64 characters, got \(value.briefDescription)")
+            }
+            return string
+        }
+        guard let amountValue = fields["amount_minor"] ?? fields["amount"] else {
+            throw FunctionError.validation("amount_minor", "is required (an integer number of minor units)")
+        }
+        guard case .number(let amountText) = amountValue, let minor = Int64(amountText) else {
+            throw FunctionError.validation(
+                "amount_minor", "expected an integer number of minor units, got \(amountValue.briefDescription)")
+        }
+        guard minor > 0 else { throw FunctionError.validation("amount_minor", "must be positive, got \(minor)") }
+        let code = try text("currency", required: true)!
+        let currency: Currency
+        do {
+            currency = try Currency(code: code)
+        } catch {
+            throw FunctionError.validation("currency", error.description)
+        }
+        money = Money(minorUnits: minor, currency: currency)
+        let methodText = try text("method", required: true)!
+        guard let method = PaymentMethod(rawValue: methodText) else {
+            throw FunctionError.validation("method", "expected card, wallet or crypto, got \"\(methodText)\"")
+        }
+        self.method = method
+        cardNetwork = try text("card_network", required: false)?.lowercased()
+        let country = try text("country", required: true)!
+        guard country.utf8.count == 2, country.utf8.allSatisfy({ (65...90).contains($0) || (97...122).contains($0) })
+        else {
+            throw FunctionError.validation("country", "expected an ISO 3166 alpha-2 code, got \"\(country)\"")
+        }
+        self.country = country.uppercased()
+        merchantCategory = try text("merchant_category", required: false)
+        if let value = fields["hour"], !value.isNull {
+            guard case .number(let hourText) = value, let hour = Int(hourText), (0...23).contains(hour) else {
+                throw FunctionError.validation("hour", "expected an integer 0–23, got \(value.briefDescription)")
+            }
+            self.hour = hour
+        }
+        if let value = fields["risk_score"], !value.isNull {
+            guard case .number(let scoreText) = value, let score = Double(scoreText), (0...1).contains(score) else {
+                throw FunctionError.validation("risk_score", "expected a number 0–1, got \(value.briefDescription)")
+            }
+            riskScore = score
+        }
+        if let tier = try text("risk_tier", required: false) {
+            guard let parsed = RiskTier(rawValue: tier) else {
+                throw FunctionError.validation("risk_tier", "expected low, medium or high, got \"\(tier)\"")
+            }
+            riskTier = parsed
+        }
+    }
+
+    /// The context as the policy's feature vector (`RouteFeatures.dimension` values).
+    public var features: [Double] { RouteFeatures.encode(self) }
+}
+
+/// The context's encoding for the linear policy: a bias, one-hots for method, card network and region, the
+/// log-amount, the risk score, and the hour on the clock circle.
+public enum RouteFeatures {
+    static let networks = ["visa", "mastercard", "amex", "discover", "jcb", "unionpay"]
+    static let regions = ["north_america", "europe", "asia_pacific", "latin_america", "other"]
+    public static let dimension = 1 + PaymentMethod.allCases.count + networks.count + 1 + regions.count + 1 + 1 + 2
+
+    public static func encode(_ context: RouteContext) -> [Double] {
+        var x = [Double](repeating: 0, count: dimension)
+        var index = 0
+        x[index] = 1
+        index += 1
+        x[index + PaymentMethod.allCases.firstIndex(of: context.method)!] = 1
+        index += PaymentMethod.allCases.count
+        if let network = context.cardNetwork, let position = networks.firstIndex(of: network) {
+            x[index + position] = 1
+        } else if context.cardNetwork != nil {
+            x[index + networks.count] = 1
+        }
+        index += networks.count + 1
+        x[index + regions.firstIndex(of: region(of: context.country))!] = 1
+        index += regions.count
+        // log10 of the major amount, scaled so 1 ≈ 10,000.00.
+        let major = Double(context.money.minorUnits) / Double(context.money.currency.minorUnitsPerMajor)
+        x[index] = log10(max(major, 0.01) + 1) / 4
+        index += 1
+        x[index] = context.riskScore ?? 0
+        index += 1
+        if let hour = context.hour {
+            x[index] = sin(Double(hour) / 24 * 2 * .pi) / 2
+            x[index + 1] = cos(Double(hour) / 24 * 2 * .pi) / 2
+        }
+        return x
+    }
+
+    /// A coarse region for a country code.
+    public static func region(of country: String) -> String {
+        switch country {
+        case "US", "CA", "MX": "north_america"
+        case "GB", "IE", "FR", "DE", "ES", "IT", "NL", "BE", "PT", "AT", "CH", "SE", "NO", "DK", "FI", "PL", "CZ", "GR",
+            "RO", "HU", "LU":
+            "europe"
+        case "JP", "CN", "KR", "IN", "SG", "AU", "NZ", "HK", "TW", "ID", "TH", "MY", "PH", "VN": "asia_pacific"
+        case "BR", "AR", "CL", "CO", "PE", "UY": "latin_america"
+        default: "other"
+        }
+    }
+}

@@ -1,0 +1,200 @@
+import FunctionKit
+import SmartPayCore
+import Synchronization
+
+/// The policy's knobs. Defaults were chosen on the benchmark's first seed (`Tests/Benchmarks/route/`).
+public struct RouterSettings: Sendable, Equatable {
+    /// Per-decision forgetting of the success models (half-life ln 2 / (1 − γ) decisions).
+    public var gamma = 0.9999
+    /// Ridge prior strength.
+    public var lambda = 1.0
+    /// Width of the upper confidence bound, in standard errors.
+    public var alpha = 0.3
+    /// Share of decisions explored uniformly among the available gateways, so every decision has a known
+    /// propensity > 0 for off-policy evaluation.
+    public var epsilon = 0.01
+    /// Reward lost per second of gateway latency.
+    public var latencyWeightPerSecond = 0.02
+    public var seed: UInt64 = 0x5EED
+
+    public init() {}
+}
+
+/// What `route` decided for one payment.
+public struct RouteDecision: Sendable, Encodable, Equatable {
+    public var decisionId: String
+    public var gateway: String
+    /// The other available gateways, best first, for pay's failover.
+    public var fallbacks: [String]
+    /// The probability the policy gave the chosen gateway.
+    public var propensity: Double
+    /// Each available gateway's estimated net reward (authorisation probability × (1 − fee share) − latency cost).
+    public var scores: [String: Double]
+    /// True when the choice was the uniform exploration, not the policy's best.
+    public var explored: Bool
+}
+
+/// A payment's outcome at the gateway that processed it.
+public struct RouteOutcome: Sendable, Equatable {
+    public var gateway: String
+    public var authorized: Bool
+    /// A failure on the processor's side (timeout, 5xx, network); false for the customer's own decline.
+    public var processorError: Bool
+    public var latencyMs: Double?
+
+    public init(gateway: String, authorized: Bool, processorError: Bool, latencyMs: Double? = nil) {
+        self.gateway = gateway
+        self.authorized = authorized
+        self.processorError = processorError
+        self.latencyMs = latencyMs
+    }
+}
+
+/// The contextual-bandit router: per gateway a discounted ridge model of the authorisation probability given the
+/// context (LinUCB with forgetting), the fee from the catalogue, a latency estimate, a circuit breaker; ε-uniform
+/// exploration on top for known propensities. Thread-safe; one instance per process.
+public final class Router: Sendable {
+    struct Pending {
+        var features: [Double]
+        var context: RouteContext
+    }
+
+    struct State {
+        var step = 0
+        var arms: [String: DiscountedRidge] = [:]
+        var latencyMean: [String: Double] = [:]
+        var breakers: [String: CircuitBreaker] = [:]
+        var pending: [String: Pending] = [:]
+        var pendingOrder: [String] = []
+        var pendingHead = 0
+        var random: SplitMix64
+        var unknownFeedback = 0
+    }
+
+    public let catalog: GatewayCatalog
+    public let settings: RouterSettings
+    /// Decisions remembered for their feedback; older ones are forgotten first.
+    public let pendingCapacity: Int
+    private let state: Mutex<State>
+
+    public init(
+        catalog: GatewayCatalog = .standard, settings: RouterSettings = RouterSettings(), pendingCapacity: Int = 500_000
+    ) {
+        self.catalog = catalog
+        self.settings = settings
+        self.pendingCapacity = pendingCapacity
+        state = Mutex(State(random: SplitMix64(seed: settings.seed)))
+    }
+
+    /// Feedback that named no known decision (counted, not an error to the caller).
+    public var unknownFeedbackCount: Int { state.withLock { $0.unknownFeedback } }
+
+    public func breakerState(_ gateway: String) -> CircuitBreaker.State {
+        state.withLock { state in
+            let step = state.step
+            return state.breakers[gateway]?.state(at: step) ?? .closed
+        }
+    }
+
+    /// Chooses a gateway.
+    /// - Throws: `FunctionError.validation` for an unknown candidate or when no gateway is eligible.
+    public func decide(id: String, context: RouteContext, candidates: [String]? = nil) throws(FunctionError)
+        -> RouteDecision
+    {
+        let eligible = try catalog.eligible(for: context, candidates: candidates)
+        let x = context.features
+        let settings = self.settings
+        return state.withLock { state in
+            state.step += 1
+            let step = state.step
+            var scored: [(name: String, selection: Double, estimate: Double, open: Bool)] = []
+            for gateway in eligible {
+                var arm =
+                    state.arms[gateway.name]
+                    ?? DiscountedRidge(
+                        dimension: x.count, gamma: settings.gamma, lambda: settings.lambda)
+                // Let idle evidence fade before judging (cheap to skip when little time has passed).
+                if step - arm.lastStep >= 32 { arm.decay(to: step) }
+                state.arms[gateway.name] = arm
+                let (mean, width) = arm.predict(x)
+                let keep = 1 - Double(gateway.fee(for: context.money)) / Double(context.money.minorUnits)
+                let latency = (state.latencyMean[gateway.name] ?? 0) / 1000 * settings.latencyWeightPerSecond
+                let estimate = min(max(mean, 0), 1) * keep - latency
+                let selection = (mean + settings.alpha * width) * keep - latency
+                let open = state.breakers[gateway.name]?.state(at: step) == .open
+                scored.append((gateway.name, selection, estimate, open))
+            }
+            // A gateway whose breaker is open is offered only when every eligible one is open.
+            let available = scored.contains { !$0.open } ? scored.filter { !$0.open } : scored
+            let ranked = available.sorted { $0.selection > $1.selection }
+            let k = Double(ranked.count)
+            let explored = ranked.count > 1 && state.random.nextDouble() < settings.epsilon
+            let chosen = explored ? ranked[Int(state.random.next() % UInt64(ranked.count))] : ranked[0]
+            let propensity =
+                (chosen.name == ranked[0].name ? 1 - settings.epsilon : 0)
+                + (ranked.count > 1 ? settings.epsilon / k : settings.epsilon)
+            state.pending[id] = Pending(features: x, context: context)
+            state.pendingOrder.append(id)
+            if state.pendingOrder.count - state.pendingHead > pendingCapacity {
+                state.pending[state.pendingOrder[state.pendingHead]] = nil
+                state.pendingHead += 1
+                if state.pendingHead > 65_536 {
+                    state.pendingOrder.removeFirst(state.pendingHead)
+                    state.pendingHead = 0
+                }
+            }
+            var scores: [String: Double] = [:]
+            for entry in scored { scores[entry.name] = (entry.estimate * 10_000).rounded() / 10_000 }
+            return RouteDecision(
+                decisionId: id, gateway: chosen.name,
+                fallbacks: ranked.map(\.name).filter { $0 != chosen.name }, propensity: min(propensity, 1),
+                scores: scores, explored: explored && chosen.name != ranked[0].name)
+        }
+    }
+
+    /// Learns from an outcome. A customer's decline (not authorised, no processor error) teaches nothing about the
+    /// gateway and is not counted against it.
+    /// - Returns: false when the decision is not known (too old, or never made here).
+    @discardableResult
+    public func feedback(id: String, outcome: RouteOutcome) -> Bool {
+        state.withLock { state in
+            guard let pending = state.pending[id] else {
+                state.unknownFeedback += 1
+                return false
+            }
+            let step = state.step
+            if let latency = outcome.latencyMs, latency >= 0 {
+                let previous = state.latencyMean[outcome.gateway] ?? latency
+                state.latencyMean[outcome.gateway] = previous + (latency - previous) * 0.05
+            }
+            guard outcome.authorized || outcome.processorError else { return true }
+            var arm =
+                state.arms[outcome.gateway]
+                ?? DiscountedRidge(
+                    dimension: pending.features.count, gamma: settings.gamma, lambda: settings.lambda)
+            arm.update(pending.features, outcome.authorized ? 1 : 0, step: step)
+            state.arms[outcome.gateway] = arm
+            state.breakers[outcome.gateway, default: CircuitBreaker()].record(
+                processorError: outcome.processorError, step: step)
+            return true
+        }
+    }
+}
+
+/// A small, fast, seedable generator (Steele, Lea and Flood's SplitMix64), so a run can be repeated exactly.
+public struct SplitMix64: Sendable {
+    var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    public mutating func nextDouble() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

@@ -1,0 +1,3 @@
+import RouteFunction
+
+RouteCommand.run()
