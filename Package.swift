@@ -154,7 +154,7 @@ let package = Package(
         // and `route --stdio` for simulators (issue 7, in progress: the Redis-backed handler comes next).
         .target(
             name: "RouteFunction",
-            dependencies: ["FunctionKit", "SmartPayCore"],
+            dependencies: ["FunctionKit", "SmartPayCore", "SmartPayRedis"],
             path: "Functions/Route/Library",
             swiftSettings: strict
         ),
@@ -231,7 +231,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RouteTests",
-            dependencies: ["RouteFunction", "FunctionKit", "SmartPayCore"],
+            dependencies: ["RouteFunction", "FunctionKit", "SmartPayCore", "SmartPayRedis", "TestSupport"],
             path: "Tests/RouteTests"
         ),
         .testTarget(

@@ -37,6 +37,39 @@ public struct DiscountedRidge: Sendable {
         lastStep = 0
     }
 
+    /// The statistics as stored: `[d, lastStep, weight] ++ A (row-major) ++ b`, little-endian doubles — the layout
+    /// the Redis model store's Lua script reads and writes.
+    public var packed: [UInt8] {
+        var values = [Double(dimension), Double(lastStep), weight]
+        values += a
+        values += b
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(values.count * 8)
+        for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        return bytes
+    }
+
+    /// Restores packed statistics (A⁻¹ and θ recomputed).
+    /// - Returns: nil when the bytes are not statistics of this dimension.
+    public init?(packed bytes: [UInt8], gamma: Double, lambda: Double) {
+        guard bytes.count % 8 == 0, bytes.count >= 24 else { return nil }
+        var values: [Double] = []
+        values.reserveCapacity(bytes.count / 8)
+        for offset in stride(from: 0, to: bytes.count, by: 8) {
+            var bits: UInt64 = 0
+            for index in 0..<8 { bits |= UInt64(bytes[offset + index]) << (8 * UInt64(index)) }
+            values.append(Double(bitPattern: bits))
+        }
+        let d = Int(values[0])
+        guard d > 0, values.count == 3 + d * d + d, values.allSatisfy(\.isFinite) else { return nil }
+        self.init(dimension: d, gamma: gamma, lambda: lambda)
+        lastStep = Int(values[1])
+        weight = values[2]
+        a = Array(values[3..<(3 + d * d)])
+        b = Array(values[(3 + d * d)...])
+        refresh()
+    }
+
     /// The estimate θ·x and the confidence width √(xᵀ A⁻¹ x).
     public func predict(_ x: [Double]) -> (mean: Double, width: Double) {
         var mean = 0.0
