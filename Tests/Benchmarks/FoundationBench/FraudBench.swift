@@ -17,6 +17,14 @@ func fraudModel(modelPath: String, fixturePath: String, rounds: Int) throws {
                 $0.isEmpty ? Float.nan : Float(String($0)) ?? .nan
             })
     }
+    let expected = text.split(separator: "\n").dropFirst().map {
+        Double(String($0.split(separator: ",", omittingEmptySubsequences: false).last!)) ?? .nan
+    }
+    var worst = 0.0
+    for (row, probability) in zip(rows, expected) {
+        worst = max(worst, abs(model.trees.probability(row) - probability))
+    }
+    print("fraud_parity_max_abs_difference \(worst) (\(rows.count) rows against xgboost predict_proba)")
     let flat = rows.flatMap { $0 }
     let width = FraudFeature.allCases.count
     var checksum = 0.0
