@@ -107,7 +107,7 @@ public final class Router: Sendable {
         return state.withLock { state in
             state.step += 1
             let step = state.step
-            var scored: [(name: String, selection: Double, estimate: Double, open: Bool)] = []
+            var views: [String: GatewayView] = [:]
             for gateway in eligible {
                 var arm =
                     state.arms[gateway.name]
@@ -116,23 +116,13 @@ public final class Router: Sendable {
                 // Let idle evidence fade before judging (cheap to skip when little time has passed).
                 if step - arm.lastStep >= 32 { arm.decay(to: step) }
                 state.arms[gateway.name] = arm
-                let (mean, width) = arm.predict(x)
-                let keep = 1 - Double(gateway.fee(for: context.money)) / Double(context.money.minorUnits)
-                let latency = (state.latencyMean[gateway.name] ?? 0) / 1000 * settings.latencyWeightPerSecond
-                let estimate = min(max(mean, 0), 1) * keep - latency
-                let selection = (mean + settings.alpha * width) * keep - latency
-                let open = state.breakers[gateway.name]?.state(at: step) == .open
-                scored.append((gateway.name, selection, estimate, open))
+                views[gateway.name] = GatewayView(
+                    arm: arm, latencyMs: state.latencyMean[gateway.name],
+                    open: state.breakers[gateway.name]?.state(at: step) == .open)
             }
-            // A gateway whose breaker is open is offered only when every eligible one is open.
-            let available = scored.contains { !$0.open } ? scored.filter { !$0.open } : scored
-            let ranked = available.sorted { $0.selection > $1.selection }
-            let k = Double(ranked.count)
-            let explored = ranked.count > 1 && state.random.nextDouble() < settings.epsilon
-            let chosen = explored ? ranked[Int(state.random.next() % UInt64(ranked.count))] : ranked[0]
-            let propensity =
-                (chosen.name == ranked[0].name ? 1 - settings.epsilon : 0)
-                + (ranked.count > 1 ? settings.epsilon / k : settings.epsilon)
+            let decision = RoutePolicy.decide(
+                id: id, context: context, features: x, eligible: eligible, views: views, settings: settings,
+                random: &state.random)
             state.pending[id] = Pending(features: x, context: context)
             state.pendingOrder.append(id)
             if state.pendingOrder.count - state.pendingHead > pendingCapacity {
@@ -143,12 +133,7 @@ public final class Router: Sendable {
                     state.pendingHead = 0
                 }
             }
-            var scores: [String: Double] = [:]
-            for entry in scored { scores[entry.name] = (entry.estimate * 10_000).rounded() / 10_000 }
-            return RouteDecision(
-                decisionId: id, gateway: chosen.name,
-                fallbacks: ranked.map(\.name).filter { $0 != chosen.name }, propensity: min(propensity, 1),
-                scores: scores, explored: explored && chosen.name != ranked[0].name)
+            return decision
         }
     }
 
@@ -178,6 +163,55 @@ public final class Router: Sendable {
                 processorError: outcome.processorError, step: step)
             return true
         }
+    }
+}
+
+/// What the policy knows of one gateway when it decides.
+public struct GatewayView: Sendable {
+    public var arm: DiscountedRidge?
+    public var latencyMs: Double?
+    /// Its circuit breaker is open.
+    public var open: Bool
+
+    public init(arm: DiscountedRidge?, latencyMs: Double?, open: Bool) {
+        self.arm = arm
+        self.latencyMs = latencyMs
+        self.open = open
+    }
+}
+
+/// The choice itself, from what is known of each eligible gateway: the same code for the in-process router and the
+/// function deciding from its Redis snapshot.
+public enum RoutePolicy {
+    public static func decide(
+        id: String, context: RouteContext, features x: [Double], eligible: [GatewayProfile],
+        views: [String: GatewayView], settings: RouterSettings, random: inout SplitMix64
+    ) -> RouteDecision {
+        var scored: [(name: String, selection: Double, estimate: Double, open: Bool)] = []
+        for gateway in eligible {
+            let view = views[gateway.name]
+            let arm = view?.arm ?? DiscountedRidge(dimension: x.count, gamma: settings.gamma, lambda: settings.lambda)
+            let (mean, width) = arm.predict(x)
+            let keep = 1 - Double(gateway.fee(for: context.money)) / Double(context.money.minorUnits)
+            let latency = (view?.latencyMs ?? 0) / 1000 * settings.latencyWeightPerSecond
+            let estimate = min(max(mean, 0), 1) * keep - latency
+            let selection = (mean + settings.alpha * width) * keep - latency
+            scored.append((gateway.name, selection, estimate, view?.open ?? false))
+        }
+        // A gateway whose breaker is open is offered only when every eligible one is open.
+        let available = scored.contains { !$0.open } ? scored.filter { !$0.open } : scored
+        let ranked = available.sorted { $0.selection > $1.selection }
+        let k = Double(ranked.count)
+        let explored = ranked.count > 1 && random.nextDouble() < settings.epsilon
+        let chosen = explored ? ranked[Int(random.next() % UInt64(ranked.count))] : ranked[0]
+        let propensity =
+            (chosen.name == ranked[0].name ? 1 - settings.epsilon : 0)
+            + (ranked.count > 1 ? settings.epsilon / k : settings.epsilon)
+        var scores: [String: Double] = [:]
+        for entry in scored { scores[entry.name] = (entry.estimate * 10_000).rounded() / 10_000 }
+        return RouteDecision(
+            decisionId: id, gateway: chosen.name, fallbacks: ranked.map(\.name).filter { $0 != chosen.name },
+            propensity: min(propensity, 1), scores: scores, explored: explored && chosen.name != ranked[0].name)
     }
 }
 
