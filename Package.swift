@@ -154,13 +154,15 @@ let package = Package(
         // and `route --stdio` for simulators (issue 7, in progress: the Redis-backed handler comes next).
         .target(
             name: "RouteFunction",
-            dependencies: ["FunctionKit", "SmartPayCore", "SmartPayRedis"],
+            dependencies: [
+                "FunctionKit", "SmartPayCore", "SmartPayRedis", .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Functions/Route/Library",
             swiftSettings: strict
         ),
         .executableTarget(
             name: "route",
-            dependencies: ["RouteFunction"],
+            dependencies: ["RouteFunction", "FunctionKit"],
             path: "Functions/Route/main",
             swiftSettings: strict
         ),
@@ -245,6 +247,7 @@ let package = Package(
             dependencies: [
                 "SmartPayRuntime", "SmartPayTemplate", "SmartPayHTTP", "SmartPayInvoke", "SmartPayCore", "TestSupport",
                 "SmartPayEvents", "SmartPayRedis", "SmartPayBus", "SmartPayAuth", "smartpay", "split", "probe", "fraud",
+                "route",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

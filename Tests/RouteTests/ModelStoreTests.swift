@@ -38,6 +38,7 @@ struct RouteModelStoreTests {
             var local = DiscountedRidge(dimension: RouteFeatures.dimension, gamma: 1, lambda: settings.lambda)
             for index in 0..<800 { local.update(Self.features(index), index % 5 != 0 ? 1 : 0, step: 0) }
             let snapshot = try await first.snapshot(gateways: ["stripe", "solana"])
+            #expect(snapshot.step == 0)
             let stored = try #require(snapshot.arms["stripe"])
             #expect(stored.weight == 800)
             #expect(snapshot.arms["solana"] == nil)

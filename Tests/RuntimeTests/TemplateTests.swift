@@ -21,7 +21,8 @@ struct TemplateTests {
         #expect(split.environment["FUNCTION_ARN_SELF"] == "arn:aws:lambda:us-east-1:000000000000:function:split")
         #expect(
             template.httpRoutes.map(\.routeKey) == [
-                "POST /fraud", "POST /fraud/reports", "POST /merchant/split", "POST /split", "POST /split/{currency}",
+                "POST /fraud", "POST /fraud/reports", "POST /merchant/split", "POST /route", "POST /split",
+                "POST /split/{currency}",
             ])
         let fraud = try #require(template.functions["fraud"])
         #expect(fraud.binary == "fraud" && fraud.timeoutSeconds == 5)

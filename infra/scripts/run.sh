@@ -52,6 +52,14 @@ demo curl -s -X POST "http://127.0.0.1:$PORT/fraud" -H 'content-type: applicatio
     -H "authorization: Bearer $fraud_token" --data-binary @events/fraud/card-testing.json
 demo curl -s -X POST "http://127.0.0.1:$PORT/fraud" -H 'content-type: application/json' \
     -H "authorization: Bearer $fraud_token" --data-binary @events/fraud/invalid-card-number.json
+# The route function: a gateway for a payment (scope route:decide); a retry with the same idempotency key gets the
+# same decision.
+route_token=$(.build/debug/smartpay token --sub m_42 --role merchant --scopes route:decide)
+echo "\$ route_token=\$(smartpay token --sub m_42 --role merchant --scopes route:decide)"
+demo curl -s -X POST "http://127.0.0.1:$PORT/route" -H 'content-type: application/json' \
+    -H "authorization: Bearer $route_token" --data-binary @events/route/decide.json
+demo curl -s -X POST "http://127.0.0.1:$PORT/route" -H 'content-type: application/json' \
+    -H "authorization: Bearer $route_token" --data-binary @events/route/decide.json
 demo .build/debug/smartpay events put events/bus/payment-processed.json
 demo .build/debug/smartpay events test-pattern --pattern events/bus/reward-pattern.json \
     --event events/bus/payment-processed-event.json

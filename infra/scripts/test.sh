@@ -8,7 +8,8 @@ echo "== format"
 swift format lint --strict --recursive --parallel Package.swift $(ls -d Functions Runtime Tests 2>/dev/null)
 
 echo "== template"
-.venv/bin/cfn-lint infra/template.yaml Tests/Fixtures/runtime-template.yaml Tests/Fixtures/fraud-template.yaml
+.venv/bin/cfn-lint infra/template.yaml Tests/Fixtures/runtime-template.yaml Tests/Fixtures/fraud-template.yaml \
+    Tests/Fixtures/route-template.yaml
 
 echo "== build"
 # Our targets must build without a warning; the dependencies' own warnings are theirs.

@@ -68,6 +68,70 @@ public final class RouteModelStore: Sendable {
         return tostring(v[3])
         """)
 
+    func breakerKey(_ gateway: String) -> String { prefix + "breaker:" + gateway }
+    func latencyKey(_ gateway: String) -> String { prefix + "latency:" + gateway }
+
+    /// The circuit breaker (`CircuitBreaker`'s rules, in Lua so every process shares one breaker per gateway) and
+    /// the gateway's mean latency (exponentially weighted, 5 % per outcome).
+    static let outcomeScript = RedisScript(
+        """
+        -- KEYS: breaker hash, latency, clock. ARGV: processor error (1/0), counts for the gateway (1/0), latency ms
+        -- or '', consecutive limit, window, error share, cooldown, maximum cooldown.
+        local step = tonumber(redis.call('GET', KEYS[3]) or '0')
+        if ARGV[3] ~= '' then
+          local latency = tonumber(ARGV[3])
+          local previous = tonumber(redis.call('GET', KEYS[2]) or ARGV[3])
+          redis.call('SET', KEYS[2], tostring(previous + (latency - previous) * 0.05))
+        end
+        local h = redis.call('HMGET', KEYS[1], 'state', 'consecutive', 'recent', 'opened_at', 'cooldown')
+        local state = h[1] or 'closed'
+        if ARGV[2] ~= '1' then return state end
+        local consecutive, recent = tonumber(h[2] or '0'), h[3] or ''
+        local openedAt, cooldown = tonumber(h[4] or '0'), tonumber(h[5] or '0')
+        local limit, window, share = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+        local base, maximum = tonumber(ARGV[7]), tonumber(ARGV[8])
+        local failed = ARGV[1] == '1'
+        if state == 'open' and step - openedAt >= cooldown then state = 'half_open' end
+        if state == 'half_open' then
+          if failed then
+            cooldown = math.min(math.max(cooldown, base) * 2, maximum)
+            state, openedAt, consecutive, recent = 'open', step, 0, ''
+          else
+            state, consecutive, recent, cooldown = 'closed', 0, '', 0
+          end
+        elseif state == 'closed' then
+          if failed then consecutive = consecutive + 1 else consecutive = 0 end
+          recent = recent .. (failed and '1' or '0')
+          if #recent > window then recent = string.sub(recent, #recent - window + 1) end
+          local errors = 0
+          for _ in string.gmatch(recent, '1') do errors = errors + 1 end
+          if consecutive >= limit or (#recent >= window / 2 and errors / #recent >= share) then
+            state, openedAt, cooldown, consecutive, recent = 'open', step, base, 0, ''
+          end
+        end
+        redis.call('HSET', KEYS[1], 'state', state, 'consecutive', consecutive, 'recent', recent,
+          'opened_at', openedAt, 'cooldown', cooldown)
+        return state
+        """)
+
+    /// Records an outcome's effect on the gateway's breaker and latency; a customer's decline touches only the
+    /// latency. Returns the breaker's state after it.
+    @discardableResult
+    public func recordOutcome(_ outcome: RouteOutcome, breaker: CircuitBreaker = CircuitBreaker())
+        async throws(RedisError) -> String
+    {
+        let counts = outcome.authorized || outcome.processorError
+        let arguments = [
+            outcome.processorError ? "1" : "0", counts ? "1" : "0", outcome.latencyMs.map { String($0) } ?? "",
+            String(breaker.consecutiveLimit), String(breaker.window), String(breaker.errorShare),
+            String(breaker.cooldown), String(breaker.maximumCooldown),
+        ]
+        let reply = try await redis.evaluate(
+            Self.outcomeScript,
+            keys: [breakerKey(outcome.gateway), latencyKey(outcome.gateway), stepKey], arguments: arguments)
+        return reply.string ?? "closed"
+    }
+
     /// Advances the decision clock; returns the new step.
     public func tick() async throws(RedisError) -> Int {
         Int(try await redis.send(["INCR", stepKey]).integer ?? 0)
@@ -86,18 +150,52 @@ public final class RouteModelStore: Sendable {
         return Double(reply.string ?? "") ?? 0
     }
 
-    /// Every gateway's statistics as they stand, and the clock.
-    public func snapshot(gateways: [String]) async throws(RedisError) -> (step: Int, arms: [String: DiscountedRidge]) {
-        let replies = try await redis.pipeline([["GET", stepKey]] + gateways.map { ["GET", modelKey($0)] })
-        let step = Int(replies[0].integer ?? 0)
-        var arms: [String: DiscountedRidge] = [:]
-        for (gateway, reply) in zip(gateways, replies.dropFirst()) {
-            if let bytes = reply.bytes,
+    /// Every gateway's statistics, breaker and latency as they stand, and the clock.
+    public func snapshot(gateways: [String]) async throws(RedisError) -> RouteSnapshot {
+        var commands = [["GET", stepKey]]
+        for gateway in gateways {
+            commands.append(["GET", modelKey(gateway)])
+            commands.append(["HMGET", breakerKey(gateway), "state", "opened_at", "cooldown"])
+            commands.append(["GET", latencyKey(gateway)])
+        }
+        let replies = try await redis.pipeline(commands)
+        var snapshot = RouteSnapshot(step: Int(replies[0].integer ?? 0))
+        for (index, gateway) in gateways.enumerated() {
+            let base = 1 + index * 3
+            if let bytes = replies[base].bytes,
                 let arm = DiscountedRidge(packed: bytes, gamma: settings.gamma, lambda: settings.lambda)
             {
-                arms[gateway] = arm
+                snapshot.arms[gateway] = arm
             }
+            let breaker = replies[base + 1].array ?? []
+            if breaker.count == 3, breaker[0].string == "open", let openedAt = breaker[1].integer,
+                let cooldown = breaker[2].integer
+            {
+                snapshot.openUntil[gateway] = Int(openedAt + cooldown)
+            }
+            if let latency = replies[base + 2].string.flatMap(Double.init) { snapshot.latencyMs[gateway] = latency }
         }
-        return (step, arms)
+        return snapshot
+    }
+}
+
+/// What a route process decides from: the shared state as read at one moment.
+public struct RouteSnapshot: Sendable {
+    public var step: Int
+    public var arms: [String: DiscountedRidge] = [:]
+    /// Open breakers and the step their cooldown ends.
+    public var openUntil: [String: Int] = [:]
+    public var latencyMs: [String: Double] = [:]
+
+    public init(step: Int) { self.step = step }
+
+    /// The policy's view of each gateway at `step`.
+    public func views(at step: Int) -> [String: GatewayView] {
+        var views: [String: GatewayView] = [:]
+        for name in Set(arms.keys).union(openUntil.keys).union(latencyMs.keys) {
+            views[name] = GatewayView(
+                arm: arms[name], latencyMs: latencyMs[name], open: (openUntil[name] ?? Int.min) > step)
+        }
+        return views
     }
 }

@@ -1,3 +1,5 @@
+import FunctionKit
 import RouteFunction
 
-RouteCommand.run()
+RouteCommand.runIfRequested()
+await FunctionMain.run(RouteHandler.self, name: "route")

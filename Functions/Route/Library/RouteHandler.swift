@@ -1,0 +1,257 @@
+import FunctionKit
+import Logging
+import SmartPayCore
+import SmartPayRedis
+import Synchronization
+
+/// The route function.
+///
+/// - A payment context (direct, `POST /route`) gets a decision: gateway, fallbacks, propensity, scores, explored,
+///   decision id. With an `idempotency_key`, the decision is kept 15 minutes and a retry gets the same one
+///   (`cached: true`).
+/// - `payment.processed` from the bus (`decision_id`, `gateway`, `authorized` or `status`, `processor_error`,
+///   `latency_ms`) teaches the shared model in Redis, the gateway's breaker and its latency. Feedback for a decision
+///   the store no longer knows is counted (`route:feedback:unknown`) and answered `known: false`, not refused.
+///
+/// The model is shared by every process through `RouteModelStore`; each process decides from a snapshot it
+/// refreshes when it is older than `ROUTE_SNAPSHOT_MS` (default 200 ms).
+public struct RouteHandler: FunctionHandler {
+    public typealias Event = JSONValue
+
+    public enum Output: Encodable, Sendable {
+        case decision(StoredDecision)
+        case feedback(FeedbackReceipt)
+
+        public func encode(to encoder: any Encoder) throws {
+            switch self {
+            case .decision(let decision): try decision.encode(to: encoder)
+            case .feedback(let receipt): try receipt.encode(to: encoder)
+            }
+        }
+    }
+
+    /// A decision as answered and as kept for its feedback.
+    public struct StoredDecision: Codable, Sendable, Equatable {
+        public var decisionId: String
+        public var gateway: String
+        public var fallbacks: [String]
+        public var propensity: Double
+        public var scores: [String: Double]
+        public var explored: Bool
+        public var cached: Bool
+        /// The context's features, kept for the feedback (not part of the answer's contract).
+        public var features: [Double]?
+    }
+
+    public struct FeedbackReceipt: Codable, Sendable, Equatable {
+        public var decisionId: String
+        public var gateway: String
+        public var known: Bool
+        public var breaker: String?
+    }
+
+    final class Cache: Sendable {
+        struct State {
+            var snapshot: RouteSnapshot?
+            var takenAt: ContinuousClock.Instant?
+            var random: SplitMix64
+        }
+        let state: Mutex<State>
+        init(seed: UInt64) { state = Mutex(State(random: SplitMix64(seed: seed))) }
+    }
+
+    public static let decisionSeconds = 900
+    public let store: RouteModelStore
+    public let catalog: GatewayCatalog
+    public let refreshInterval: Duration
+    let cache: Cache
+
+    public init(
+        store: RouteModelStore, catalog: GatewayCatalog = .standard, refreshInterval: Duration = .milliseconds(200)
+    ) {
+        self.store = store
+        self.catalog = catalog
+        self.refreshInterval = refreshInterval
+        cache = Cache(seed: store.settings.seed ^ UInt64(UInt32.random(in: 0...UInt32.max)))
+    }
+
+    public init(context: InitializationContext) async throws {
+        let url = try context.configuration.require("REDIS_URL")
+        let settings = RouteCommand.settings(from: context.configuration.values)
+        let refresh = try context.configuration.integer("ROUTE_SNAPSHOT_MS", default: 200)
+        self.init(
+            store: RouteModelStore(redis: try RedisClient(url: url, maximumConnections: 4), settings: settings),
+            refreshInterval: .milliseconds(max(refresh, 0)))
+    }
+
+    public func handle(_ event: JSONValue, context: InvocationContext) async throws -> Output {
+        if case .eventBridge(let envelope) = context.source {
+            guard envelope.detailType == "payment.processed" else {
+                throw FunctionError(
+                    .invalidRequest, "route learns from payment.processed events, not \(envelope.detailType)")
+            }
+            return .feedback(try await feedback(event, logger: context.logger))
+        }
+        return .decision(try await decide(event, requestID: context.requestID))
+    }
+
+    func decide(_ event: JSONValue, requestID: String) async throws -> StoredDecision {
+        let routeContext = try RouteContext(json: event["context"] ?? event)
+        var candidates: [String]?
+        if let list = event["gateways"], !list.isNull {
+            guard case .array(let items) = list, items.allSatisfy({ $0.stringValue != nil }) else {
+                throw FunctionError.validation("gateways", "expected an array of gateway names")
+            }
+            candidates = items.compactMap(\.stringValue)
+        }
+        var key: String?
+        if let value = event["idempotency_key"], !value.isNull {
+            guard let text = value.stringValue, !text.isEmpty, text.count <= 255 else {
+                throw FunctionError.validation("idempotency_key", "expected a string of 1 to 255 characters")
+            }
+            key = text
+        }
+        let eligible = try catalog.eligible(for: routeContext, candidates: candidates)
+        let redis = store.redis
+        if let key, let stored = try await storeCall({ try await redis.send(["GET", stickyKey(key)]).bytes }) {
+            var decision = try Self.decode(stored)
+            decision.cached = true
+            decision.features = nil
+            return decision
+        }
+        let snapshot = try await currentSnapshot()
+        let x = routeContext.features
+        let decisionID = "rd_" + requestID
+        let chosen: RouteDecision = cache.state.withLock { state in
+            var views = snapshot.views(at: snapshot.step)
+            for (name, var view) in views {
+                view.arm?.decay(to: snapshot.step)
+                views[name] = view
+            }
+            return RoutePolicy.decide(
+                id: decisionID, context: routeContext, features: x, eligible: eligible, views: views,
+                settings: store.settings, random: &state.random)
+        }
+        var decision = StoredDecision(
+            decisionId: decisionID, gateway: chosen.gateway, fallbacks: chosen.fallbacks,
+            propensity: chosen.propensity, scores: chosen.scores, explored: chosen.explored, cached: false,
+            features: x)
+        let record = try Self.encode(decision)
+        var commands = [
+            ["SET", decisionKey(decisionID), record, "EX", String(Self.decisionSeconds)],
+            ["INCR", store.stepKey],
+            // The decision log: context, propensity, choice; outcomes are appended by the feedback.
+            [
+                "XADD", store.prefix + "log", "MAXLEN", "~", "1000000", "*", "decision", decisionID, "record", record,
+            ],
+        ]
+        if let key { commands.append(["SET", stickyKey(key), record, "EX", String(Self.decisionSeconds), "NX"]) }
+        let replies = try await storeCall { try await redis.transaction(commands) }
+        if let key, replies.last == .null,
+            let stored = try await storeCall({ try await redis.send(["GET", stickyKey(key)]).bytes })
+        {
+            // A concurrent retry with the same key decided first: answer with its decision.
+            decision = try Self.decode(stored)
+            decision.cached = true
+        }
+        decision.features = nil
+        return decision
+    }
+
+    func feedback(_ event: JSONValue, logger: Logger) async throws -> FeedbackReceipt {
+        guard let id = event["decision_id"]?.stringValue, !id.isEmpty else {
+            throw FunctionError.validation("decision_id", "is required (the decision the payment followed)")
+        }
+        guard let gateway = event["gateway"]?.stringValue else {
+            throw FunctionError.validation("gateway", "is required")
+        }
+        guard catalog.profile(gateway) != nil else {
+            throw FunctionError.validation("gateway", "unknown gateway \"\(gateway)\"")
+        }
+        let authorized: Bool
+        if case .bool(let flag)? = event["authorized"] {
+            authorized = flag
+        } else if let status = event["status"]?.stringValue {
+            authorized = ["succeeded", "authorized", "captured", "settled"].contains(status)
+        } else {
+            throw FunctionError.validation("authorized", "expected authorized (true/false) or a status")
+        }
+        var processorError = false
+        if case .bool(let flag)? = event["processor_error"] { processorError = flag }
+        var latency: Double?
+        if case .number(let text)? = event["latency_ms"] { latency = Double(text) }
+        let outcome = RouteOutcome(
+            gateway: gateway, authorized: authorized, processorError: processorError, latencyMs: latency)
+        let store = self.store
+        let redis = store.redis
+        guard let stored = try await storeCall({ try await redis.send(["GET", decisionKey(id)]).bytes }),
+            let features = try Self.decode(stored).features
+        else {
+            _ = try await storeCall { try await redis.send(["INCR", store.prefix + "feedback:unknown"]) }
+            logger.info("feedback for an unknown decision", metadata: ["decision_id": .string(id)])
+            return FeedbackReceipt(decisionId: id, gateway: gateway, known: false, breaker: nil)
+        }
+        if authorized || processorError {
+            _ = try await storeCall {
+                try await store.update(gateway: gateway, features: features, authorized: authorized)
+            }
+        }
+        let breaker = try await storeCall { try await store.recordOutcome(outcome) }
+        _ = try await storeCall {
+            try await redis.send([
+                "XADD", store.prefix + "log", "MAXLEN", "~", "1000000", "*", "outcome", id, "gateway", gateway,
+                "authorized", authorized ? "1" : "0", "processor_error", processorError ? "1" : "0",
+            ])
+        }
+        return FeedbackReceipt(decisionId: id, gateway: gateway, known: true, breaker: breaker)
+    }
+
+    func currentSnapshot() async throws -> RouteSnapshot {
+        let now = ContinuousClock.now
+        let cached: RouteSnapshot? = cache.state.withLock { state in
+            guard let snapshot = state.snapshot, let takenAt = state.takenAt, now - takenAt < refreshInterval else {
+                return nil
+            }
+            return snapshot
+        }
+        if let cached { return cached }
+        let names = catalog.gateways.map(\.name)
+        let store = self.store
+        let fresh = try await storeCall { try await store.snapshot(gateways: names) }
+        cache.state.withLock { state in
+            state.snapshot = fresh
+            state.takenAt = now
+        }
+        return fresh
+    }
+
+    func decisionKey(_ id: String) -> String { store.prefix + "decision:" + id }
+    func stickyKey(_ key: String) -> String { store.prefix + "idempotency:" + key }
+
+    func storeCall<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as RedisError {
+            throw FunctionError(
+                .unavailable, "the routing store is unavailable: \(error.description)", underlying: error)
+        }
+    }
+
+    static func encode(_ decision: StoredDecision) throws -> String {
+        var fields: [String: JSONValue] = [
+            "decision_id": .string(decision.decisionId), "gateway": .string(decision.gateway),
+            "fallbacks": .array(decision.fallbacks.map(JSONValue.string)),
+            "propensity": .number(String(decision.propensity)), "explored": .bool(decision.explored),
+            "cached": .bool(false),
+        ]
+        var scores: [String: JSONValue] = [:]
+        for (name, score) in decision.scores { scores[name] = .number(String(score)) }
+        fields["scores"] = .object(scores)
+        if let features = decision.features { fields["features"] = .array(features.map { .number(String($0)) }) }
+        return JSONValue.object(fields).serializedString
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> StoredDecision {
+        try JSONValueDecoder().decode(StoredDecision.self, from: bytes)
+    }
+}

@@ -1,0 +1,133 @@
+import FunctionKit
+import Logging
+import RouteFunction
+import SmartPayCore
+import SmartPayRedis
+import TestSupport
+import Testing
+
+@Suite("the route function on Redis", .serialized)
+struct RouteHandlerTests {
+    static func context(_ source: EventSource = .direct, request: String = "r1") -> InvocationContext {
+        InvocationContext(
+            requestID: request, deadline: .now + .seconds(10), logger: Logger(label: "test"), functionName: "route",
+            configuration: FunctionConfiguration([:]), source: source)
+    }
+
+    static let bus = EventBridgeEnvelope(
+        id: "e1", detailType: "payment.processed", source: "smartpay.pay", account: "", time: "", region: "",
+        resources: [])
+
+    static func payment(_ key: String? = nil) -> JSONValue {
+        let idempotency = key.map { #", "idempotency_key": "\#($0)""# } ?? ""
+        return try! JSONParser().parse(
+            #"{"amount_minor": 2000, "currency": "USD", "method": "card", "card_network": "visa", "country": "US", "gateways": ["stripe", "amazon_pay"]\#(idempotency)}"#
+        )
+    }
+
+    func decision(_ output: RouteHandler.Output) -> RouteHandler.StoredDecision? {
+        if case .decision(let decision) = output { return decision }
+        return nil
+    }
+
+    func receipt(_ output: RouteHandler.Output) -> RouteHandler.FeedbackReceipt? {
+        if case .feedback(let receipt) = output { return receipt }
+        return nil
+    }
+
+    @Test("a retry with the same idempotency key gets the same decision; feedback teaches the shared model")
+    func stickinessAndFeedback() async throws {
+        try await RedisServer.with { server in
+            let store = RouteModelStore(redis: RedisClient(configuration: server.configuration))
+            let handler = RouteHandler(store: store, refreshInterval: .zero)
+            let first = try #require(
+                decision(try await handler.handle(Self.payment("order-1"), context: Self.context(request: "a"))))
+            #expect(first.cached == false && first.features == nil)
+            #expect(["stripe", "amazon_pay"].contains(first.gateway))
+            let retry = try #require(
+                decision(try await handler.handle(Self.payment("order-1"), context: Self.context(request: "b"))))
+            #expect(retry.cached == true)
+            #expect(retry.decisionId == first.decisionId && retry.gateway == first.gateway)
+            #expect(try await store.redis.send(["TTL", "route:idempotency:order-1"]).integer ?? 0 > 890)
+
+            let feedback = try JSONParser().parse(
+                #"{"decision_id": "\#(first.decisionId)", "gateway": "\#(first.gateway)", "status": "succeeded", "latency_ms": 380}"#
+            )
+            let learned = try #require(
+                receipt(try await handler.handle(feedback, context: Self.context(.eventBridge(Self.bus)))))
+            #expect(learned.known && learned.breaker == "closed")
+            let snapshot = try await store.snapshot(gateways: [first.gateway])
+            #expect(snapshot.arms[first.gateway]?.weight == 1)
+            #expect(snapshot.latencyMs[first.gateway] == 380)
+
+            let unknown = try JSONParser().parse(
+                #"{"decision_id": "rd_nope", "gateway": "stripe", "authorized": true}"#)
+            let ignored = try #require(
+                receipt(try await handler.handle(unknown, context: Self.context(.eventBridge(Self.bus)))))
+            #expect(!ignored.known)
+            #expect(try await store.redis.send(["GET", "route:feedback:unknown"]).integer == 1)
+            let log = try await store.redis.send(["XLEN", "route:log"]).integer
+            #expect(log == 2, "one decision and one outcome in the decision log")
+        }
+    }
+
+    @Test("processor errors open the shared breaker and routing moves away; customer declines do not")
+    func breaker() async throws {
+        try await RedisServer.with { server in
+            let store = RouteModelStore(redis: RedisClient(configuration: server.configuration))
+            let handler = RouteHandler(store: store, refreshInterval: .zero)
+            var stripeDecisions: [String] = []
+            var request = 0
+            while stripeDecisions.count < 8 {
+                request += 1
+                let made = try #require(
+                    decision(try await handler.handle(Self.payment(), context: Self.context(request: "s\(request)"))))
+                if made.gateway == "stripe" { stripeDecisions.append(made.decisionId) }
+                if request > 2_000 { break }
+            }
+            try #require(stripeDecisions.count == 8)
+            // Three customer declines: not the gateway's fault, the breaker stays closed.
+            for id in stripeDecisions.prefix(3) {
+                let declined = try JSONParser().parse(
+                    #"{"decision_id": "\#(id)", "gateway": "stripe", "authorized": false, "processor_error": false}"#)
+                let receipt = try #require(
+                    receipt(try await handler.handle(declined, context: Self.context(.eventBridge(Self.bus)))))
+                #expect(receipt.breaker == "closed")
+            }
+            for id in stripeDecisions.dropFirst(3) {
+                let failed = try JSONParser().parse(
+                    #"{"decision_id": "\#(id)", "gateway": "stripe", "authorized": false, "processor_error": true}"#)
+                _ = try await handler.handle(failed, context: Self.context(.eventBridge(Self.bus)))
+            }
+            #expect(try await store.redis.send(["HGET", "route:breaker:stripe", "state"]).string == "open")
+            for index in 0..<50 {
+                let made = try #require(
+                    decision(try await handler.handle(Self.payment(), context: Self.context(request: "after\(index)"))))
+                #expect(made.gateway == "amazon_pay")
+            }
+        }
+    }
+
+    @Test("bad input names the field")
+    func validation() async throws {
+        let handler = RouteHandler(
+            store: RouteModelStore(redis: RedisClient(configuration: RedisConfiguration(host: "127.0.0.1", port: 1))))
+        do {
+            _ = try await handler.handle(
+                try JSONParser().parse(
+                    #"{"amount_minor": 5, "currency": "USD", "method": "card", "country": "US", "gateways": ["paypal"]}"#
+                ), context: Self.context())
+            Issue.record("an unknown gateway was accepted")
+        } catch let error as FunctionError {
+            #expect(error.field == "gateways")
+        }
+        do {
+            _ = try await handler.handle(
+                try JSONParser().parse(#"{"gateway": "stripe", "authorized": true}"#),
+                context: Self.context(.eventBridge(Self.bus)))
+            Issue.record("feedback without a decision id was accepted")
+        } catch let error as FunctionError {
+            #expect(error.field == "decision_id")
+        }
+    }
+}
