@@ -76,16 +76,25 @@ struct RouteHandlerTests {
         try await RedisServer.with { server in
             let store = RouteModelStore(redis: RedisClient(configuration: server.configuration))
             let handler = RouteHandler(store: store, refreshInterval: .zero)
-            var stripeDecisions: [String] = []
-            var request = 0
-            while stripeDecisions.count < 8 {
-                request += 1
+            // stripe alone for a while, every payment authorised: it becomes the preferred gateway.
+            func decideStripeOnly(_ request: String) async throws -> String {
+                let body = try JSONParser().parse(
+                    #"{"amount_minor": 2000, "currency": "USD", "method": "card", "card_network": "visa", "country": "US", "gateways": ["stripe"]}"#
+                )
                 let made = try #require(
-                    decision(try await handler.handle(Self.payment(), context: Self.context(request: "s\(request)"))))
-                if made.gateway == "stripe" { stripeDecisions.append(made.decisionId) }
-                if request > 2_000 { break }
+                    decision(try await handler.handle(body, context: Self.context(request: request))))
+                return made.decisionId
             }
-            try #require(stripeDecisions.count == 8)
+            for index in 0..<30 {
+                let id = try await decideStripeOnly("warm\(index)")
+                let ok = try JSONParser().parse(#"{"decision_id": "\#(id)", "gateway": "stripe", "authorized": true}"#)
+                _ = try await handler.handle(ok, context: Self.context(.eventBridge(Self.bus)))
+            }
+            let preferred = try #require(
+                decision(try await handler.handle(Self.payment(), context: Self.context(request: "p"))))
+            #expect(preferred.fallbacks == ["amazon_pay"] || preferred.gateway == "amazon_pay" && preferred.explored)
+            var stripeDecisions: [String] = []
+            for index in 0..<8 { stripeDecisions.append(try await decideStripeOnly("s\(index)")) }
             // Three customer declines: not the gateway's fault, the breaker stays closed.
             for id in stripeDecisions.prefix(3) {
                 let declined = try JSONParser().parse(
