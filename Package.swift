@@ -155,7 +155,8 @@ let package = Package(
         .target(
             name: "RouteFunction",
             dependencies: [
-                "FunctionKit", "SmartPayCore", "SmartPayRedis", .product(name: "Logging", package: "swift-log"),
+                "FunctionKit", "SmartPayCore", "SmartPayRedis", "SmartPayIO",
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Functions/Route/Library",
             swiftSettings: strict

@@ -109,6 +109,20 @@ public struct RouteContext: Sendable, Equatable {
         }
     }
 
+    /// The context as JSON, in the fields `init(json:)` reads.
+    public var json: JSONValue {
+        var fields: [String: JSONValue] = [
+            "amount_minor": .number(String(money.minorUnits)), "currency": .string(money.currency.code),
+            "method": .string(method.rawValue), "country": .string(country),
+        ]
+        if let cardNetwork { fields["card_network"] = .string(cardNetwork) }
+        if let merchantCategory { fields["merchant_category"] = .string(merchantCategory) }
+        if let hour { fields["hour"] = .number(String(hour)) }
+        if let riskScore { fields["risk_score"] = .number(String(riskScore)) }
+        if let riskTier { fields["risk_tier"] = .string(riskTier.rawValue) }
+        return .object(fields)
+    }
+
     /// The context as the policy's feature vector (`RouteFeatures.dimension` values).
     public var features: [Double] { RouteFeatures.encode(self) }
 }

@@ -142,7 +142,9 @@ public struct RouteHandler: FunctionHandler {
             ["INCR", store.stepKey],
             // The decision log: context, propensity, choice; outcomes are appended by the feedback.
             [
-                "XADD", store.prefix + "log", "MAXLEN", "~", "1000000", "*", "decision", decisionID, "record", record,
+                "XADD", store.prefix + "log", "MAXLEN", "~", "1000000", "*", "decision", decisionID, "context",
+                routeContext.json.serializedString, "gateways", eligible.map(\.name).joined(separator: ","),
+                "gateway", chosen.gateway, "propensity", String(chosen.propensity),
             ],
         ]
         if let key { commands.append(["SET", stickyKey(key), record, "EX", String(Self.decisionSeconds), "NX"]) }
@@ -200,7 +202,8 @@ public struct RouteHandler: FunctionHandler {
         _ = try await storeCall {
             try await redis.send([
                 "XADD", store.prefix + "log", "MAXLEN", "~", "1000000", "*", "outcome", id, "gateway", gateway,
-                "authorized", authorized ? "1" : "0", "processor_error", processorError ? "1" : "0",
+                "authorized", authorized ? "1" : "0", "processor_error", processorError ? "1" : "0", "latency_ms",
+                latency.map { String($0) } ?? "",
             ])
         }
         return FeedbackReceipt(decisionId: id, gateway: gateway, known: true, breaker: breaker)
