@@ -234,7 +234,10 @@ let package = Package(
         ),
         .testTarget(
             name: "RouteTests",
-            dependencies: ["RouteFunction", "FunctionKit", "SmartPayCore", "SmartPayRedis", "TestSupport"],
+            dependencies: [
+                "RouteFunction", "FunctionKit", "SmartPayCore", "SmartPayRedis", "TestSupport", "route",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/RouteTests"
         ),
         .testTarget(

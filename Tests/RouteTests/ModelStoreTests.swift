@@ -1,3 +1,6 @@
+import Foundation
+import FunctionKit
+import Logging
 import RouteFunction
 import SmartPayCore
 import SmartPayRedis
@@ -72,6 +75,50 @@ struct RouteModelStoreTests {
                 let (expectedMean, expectedWidth) = local.predict(Self.features(index * 11))
                 #expect(abs(mean - expectedMean) < 1e-9 && abs(width - expectedWidth) < 1e-9)
             }
+        }
+    }
+}
+
+@Suite("the router's model in Redis, across processes", .serialized)
+struct RouteModelStoreProcessTests {
+    @Test("feedback from two route processes at once loses no update")
+    func twoProcesses() async throws {
+        try await RedisServer.with { server in
+            let redis = RedisClient(configuration: server.configuration)
+            let handler = RouteHandler(store: RouteModelStore(redis: redis), refreshInterval: .zero)
+            // 60 decisions for stripe, recorded in Redis as the function records them.
+            var ids: [String] = []
+            for index in 0..<60 {
+                let body = try JSONParser().parse(
+                    #"{"amount_minor": 2000, "currency": "USD", "method": "card", "country": "US", "gateways": ["stripe"]}"#
+                )
+                let context = InvocationContext(
+                    requestID: "p\(index)", deadline: .now + .seconds(10), logger: Logger(label: "test"),
+                    functionName: "route", configuration: FunctionConfiguration([:]))
+                guard case .decision(let made) = try await handler.handle(body, context: context) else { return }
+                ids.append(made.decisionId)
+            }
+            // Two long-lived route processes under the Runtime API would need the platform; two streams of one-shot
+            // processes (30 each, concurrently) exercise the same thing: separate processes updating one model.
+            let route = try Executables.built("route")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for half in 0..<2 {
+                    let mine = ids.enumerated().filter { $0.offset % 2 == half }.map(\.element)
+                    group.addTask {
+                        for id in mine {
+                            let event =
+                                #"{"version": "0", "id": "e-\#(id)", "detail-type": "payment.processed", "source": "smartpay.pay", "account": "0", "time": "2026-11-22T10:00:00Z", "region": "us-east-1", "resources": [], "detail": {"decision_id": "\#(id)", "gateway": "stripe", "authorized": true}}"#
+                            let result = try await ProcessRunner.run(
+                                route, arguments: ["-"], environment: ["REDIS_URL": server.url],
+                                stdin: Data(event.utf8))
+                            #expect(result.status == 0, "\(result.stdoutText) \(result.stderrText)")
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let snapshot = try await RouteModelStore(redis: redis).snapshot(gateways: ["stripe"])
+            #expect(snapshot.arms["stripe"]?.weight ?? 0 > 59.9, "weight \(snapshot.arms["stripe"]?.weight ?? 0) of 60")
         }
     }
 }

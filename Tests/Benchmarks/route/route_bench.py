@@ -378,6 +378,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--payments", type=int, default=50_000)
     parser.add_argument("--policies", default="")
+    parser.add_argument("--first-seed", type=int, default=0, help="tune on other seeds than the table's (e.g. 100)")
     arguments = parser.parse_args()
     if arguments.payments < OUTAGE_START + OUTAGE_LENGTH + 5_000:
         parser.error(f"--payments must be at least {OUTAGE_START + OUTAGE_LENGTH + 5_000} (the outage is at "
@@ -402,7 +403,8 @@ def main():
     results = {}
     for name, make in list(statics.items()) + list(policies.items()):
         started = time.monotonic()
-        runs = [run(name, make, seed, arguments.payments) for seed in range(arguments.seeds)]
+        seeds = range(arguments.first_seed, arguments.first_seed + arguments.seeds)
+        runs = [run(name, make, seed, arguments.payments) for seed in seeds]
         results[name] = runs
         print(f"  {name}: {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
 
