@@ -31,17 +31,19 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
     /// RFC 3339 in UTC with milliseconds.
     public var description: String { format(fractional: true) }
 
-    /// RFC 3339 in UTC; `fractional: false` drops the milliseconds (EventBridge's `time` has none).
-    public func format(fractional: Bool) -> String {
+    /// RFC 3339 in UTC; `fractional: false` drops the milliseconds (EventBridge's `time` has none). `separator`
+    /// and `zone` give the other common forms: `format(fractional: false, separator: " ", zone: "")` is
+    /// `2018-04-01 00:00:31`, as transaction files write it.
+    public func format(fractional: Bool, separator: String = "T", zone: String = "Z") -> String {
         let seconds = floorDivide(millisecondsSinceEpoch, 1000)
         let millis = millisecondsSinceEpoch - seconds * 1000
         let days = floorDivide(seconds, 86_400)
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = Timestamp.civil(fromDays: days)
-        var text = pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T"
+        var text = pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + separator
         text += pad(secondOfDay / 3600, 2) + ":" + pad(secondOfDay % 3600 / 60, 2) + ":" + pad(secondOfDay % 60, 2)
         if fractional { text += "." + pad(millis, 3) }
-        return text + "Z"
+        return text + zone
     }
 
     /// Parses RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; a space may stand for the `T`.
@@ -123,7 +125,8 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
     // Howard Hinnant's days-from-civil algorithms (proleptic Gregorian calendar).
-    static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
+    /// Days since 1970-01-01 for a calendar date.
+    public static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
         let y = month <= 2 ? year - 1 : year
         let era = floorDivide(y, 400)
         let yoe = y - era * 400
@@ -133,7 +136,8 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
         return era * 146_097 + doe - 719_468
     }
 
-    static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
+    /// The calendar date (year, month, day) of a day number.
+    public static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
         let z = days + 719_468
         let era = floorDivide(z, 146_097)
         let doe = z - era * 146_097
@@ -165,7 +169,8 @@ public enum TimestampError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-private func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
+/// Division rounding towards minus infinity (`-1 / 86_400` is day -1, not day 0).
+public func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
     let q = a / b
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
 }

@@ -11,14 +11,7 @@ cd "$(dirname "$0")/../.."
 command=${1:-}
 case "$command" in model | evaluate) ;; *) echo "usage: $0 model|evaluate" >&2; exit 2 ;; esac
 
-infra/scripts/setup.sh >/dev/null
-stamp=.venv/.fraud-requirements.sha256
-wanted=$(sha256sum Functions/Fraud/requirements.txt | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
-    echo "pipeline: installing Functions/Fraud/requirements.txt into .venv" >&2
-    .venv/bin/python -m pip install -q --disable-pip-version-check -r Functions/Fraud/requirements.txt
-    echo "$wanted" >"$stamp"
-fi
+infra/scripts/setup.sh --python Functions/Fraud/requirements.txt >/dev/null
 swift build -c release --product fraud >/dev/null
 fraud=.build/release/fraud
 mkdir -p .data

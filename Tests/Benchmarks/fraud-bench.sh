@@ -5,16 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 infra/scripts/setup.sh --bench >/dev/null
+. Tests/Benchmarks/lib.sh
 
 results=Tests/Benchmarks/results/fraud.txt
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
 
 echo "building release binaries..." >&2
 swift build -c release --product smartpay >/dev/null
@@ -22,10 +15,6 @@ swift build -c release --product fraud >/dev/null
 swift build -c release --product smartpay-bench >/dev/null
 swift build -c release --static-swift-stdlib --product fraud --scratch-path .build-static >/dev/null
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
-verdict() { python3 -c "import sys; print('met' if float(sys.argv[1]) $2 float(sys.argv[2]) else 'NOT met')" "$1" "$3"; }
-DURATION=${DURATION:-20}
-RATE=${RATE:-1000}
 
 exec > >(tee "$results")
 echo "# SmartPay fraud function benchmarks"
@@ -64,27 +53,13 @@ echo "   the observe script, features, model, reasons, the verdict write)"
 .build/release/smartpay-bench fraud-handler Functions/Fraud/model/fraud-model.json "redis://127.0.0.1:$redis_port" 20000
 echo
 
-echo "## 4. The whole function under smartpay serve: POST /fraud paced at $RATE requests/s for ${DURATION} s"
+echo "## 4. The whole function under smartpay serve: POST /fraud paced at ~1,000 requests/s for ${DURATION:-20} s"
 echo "(wrk, 11 connections each waiting 10 ms between requests; every request a new transaction of one of 2,000"
 echo " customers at one of 500 terminals, so the Redis histories grow as they would; features, model, reasons, cache)"
-api_port=$(free_port)
-aws_port=$(free_port)
-.build/release/smartpay serve --port "$api_port" --aws-port "$aws_port" --warm --state-dir "$work/state" \
-    --template Tests/Fixtures/fraud-template.yaml --rate-limit-ip off --rate-limit-global off \
-    >"$work/ready" 2>"$work/serve.log" &
-serve=$!
-pids+=($serve)
-for _ in $(seq 400); do grep -q '^ready' "$work/ready" 2>/dev/null && break; sleep 0.05; done
-cat >"$work/fraud.lua" <<'LUA'
-local counter = 0
-local thread_id = 0
-local threads = {}
-function setup(thread)
-    thread:set("thread_id", #threads)
-    table.insert(threads, thread)
-end
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
+start_serve Tests/Fixtures/fraud-template.yaml
+{
+    paced_lua_prelude
+    cat <<'LUA'
 function request()
     counter = counter + 1
     local customer = (counter * 7919 + thread_id * 31) % 2000
@@ -98,18 +73,5 @@ function request()
 end
 function delay() return 10 end
 LUA
-wrk -t2 -c11 -d3s -s "$work/fraud.lua" "http://127.0.0.1:$api_port/fraud" >/dev/null
-wrk -t2 -c11 -d${DURATION}s --latency -s "$work/fraud.lua" "http://127.0.0.1:$api_port/fraud" >"$work/wrk.txt"
-python3 - "$work/wrk.txt" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-def ms(label):
-    m = re.search(r"\s%s\s+([\d.]+)(us|ms|s)" % re.escape(label), text)
-    v, unit = float(m.group(1)), m.group(2)
-    return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-print(f"requests/s {rps:.0f}; latency p50 {ms('50%'):.2f} ms, p90 {ms('90%'):.2f} ms, p99 {ms('99%'):.2f} ms; "
-      f"non-2xx {non2xx.group(1) if non2xx else 0}")
-print(f"target p99 ≤ 2 ms at 1,000 requests/s: {'met' if ms('99%') <= 2 else 'NOT met'}")
-PY
+} >"$work/fraud.lua"
+paced_load "$work/fraud.lua" "http://127.0.0.1:$api_port/fraud"

@@ -5,22 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 infra/scripts/setup.sh --bench >/dev/null
+. Tests/Benchmarks/lib.sh
 
 results=Tests/Benchmarks/results/runtime.txt
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
 
 echo "building release binaries..." >&2
 swift build -c release --product smartpay >/dev/null
 swift build -c release --product split >/dev/null
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 DURATION=${DURATION:-10}
 CONNECTIONS=64
 

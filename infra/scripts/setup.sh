@@ -4,10 +4,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+# Options: --bench adds the benchmark tools; --python FILE (repeatable) installs that requirements file into .venv
+# too (the fraud model's tools, the routing benchmark's baselines).
 APT_PACKAGES=(redis-server redis-tools libhiredis-dev libcurl4-openssl-dev openssl python3-venv)
-if [ "${1:-}" = "--bench" ]; then
-    APT_PACKAGES+=(wrk nginx-light hyperfine)
-fi
+PYTHON_REQUIREMENTS=(infra/requirements.txt)
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --bench) APT_PACKAGES+=(wrk nginx-light hyperfine) ;;
+    --python)
+        [ $# -ge 2 ] && [ -f "$2" ] || { echo "setup: --python needs a requirements file" >&2; exit 2; }
+        PYTHON_REQUIREMENTS+=("$2")
+        shift
+        ;;
+    *) echo "setup: unknown option $1 (known: --bench, --python FILE)" >&2; exit 2 ;;
+    esac
+    shift
+done
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
@@ -30,15 +42,18 @@ if ! command -v swift >/dev/null 2>&1; then
     exit 1
 fi
 
-# Python tools (template linting, the AWS CLI used by tests) live in .venv, pinned in infra/requirements.txt.
+# Python tools (template linting, the AWS CLI used by tests; with --python, more) live in .venv, pinned in their
+# requirements files; each file is installed again only when it changes.
 if [ ! -x .venv/bin/python ]; then
     echo "setup: creating .venv"
     python3 -m venv .venv
 fi
-stamp=.venv/.requirements.sha256
-wanted=$(sha256sum infra/requirements.txt | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
-    echo "setup: installing Python tools from infra/requirements.txt"
-    .venv/bin/python -m pip install -q --disable-pip-version-check -r infra/requirements.txt
-    echo "$wanted" > "$stamp"
-fi
+for requirements in "${PYTHON_REQUIREMENTS[@]}"; do
+    stamp=.venv/.$(echo "$requirements" | tr '/' '-').sha256
+    wanted=$(sha256sum "$requirements" | cut -d' ' -f1)
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+        echo "setup: installing Python tools from $requirements"
+        .venv/bin/python -m pip install -q --disable-pip-version-check -r "$requirements"
+        echo "$wanted" > "$stamp"
+    fi
+done

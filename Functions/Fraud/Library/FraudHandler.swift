@@ -118,13 +118,11 @@ public struct FraudHandler: FunctionHandler {
     }
 
     func label(_ event: JSONValue) async throws -> LabelOutcome {
-        guard case .object(let fields) = event else {
-            throw FunctionError(.invalidRequest, "expected a JSON object with the fraud report")
-        }
-        guard let id = fields["transaction_id"]?.stringValue, !id.isEmpty, id.count <= 128 else {
+        let fields = try EventFields(event, what: "the fraud report")
+        guard let id = try fields.string("transaction_id") else {
             throw FunctionError.validation("transaction_id", "is required (the reported transaction's id)")
         }
-        let terminal = fields["terminal_id"]?.stringValue ?? fields["merchant_id"]?.stringValue
+        let terminal = try fields.string("terminal_id") ?? fields.string("merchant_id")
         var time: Int64?
         if let value = fields["timestamp"] {
             guard let text = value.stringValue, let parsed = try? Timestamp(rfc3339: text) else {

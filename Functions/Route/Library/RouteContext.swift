@@ -46,49 +46,19 @@ public struct RouteContext: Sendable, Equatable {
 
     /// - Throws: `FunctionError.validation` naming the first wrong field.
     public init(json: JSONValue) throws(FunctionError) {
-        guard case .object(let fields) = json else {
-            throw FunctionError(.invalidRequest, "context: expected a JSON object")
-        }
-        func text(_ name: String, required: Bool) throws(FunctionError) -> String? {
-            guard let value = fields[name], !value.isNull else {
-                if required { throw FunctionError.validation(name, "is required") }
-                return nil
-            }
-            guard let string = value.stringValue, !string.isEmpty, string.count <= 64 else {
-                throw FunctionError.validation(
-                    name, "expected a string of 1 to 64 characters, got \(value.briefDescription)")
-            }
-            return string
-        }
-        guard let amountValue = fields["amount_minor"] ?? fields["amount"] else {
-            throw FunctionError.validation("amount_minor", "is required (an integer number of minor units)")
-        }
-        guard case .number(let amountText) = amountValue, let minor = Int64(amountText) else {
-            throw FunctionError.validation(
-                "amount_minor", "expected an integer number of minor units, got \(amountValue.briefDescription)")
-        }
-        guard minor > 0 else { throw FunctionError.validation("amount_minor", "must be positive, got \(minor)") }
-        let code = try text("currency", required: true)!
-        let currency: Currency
-        do {
-            currency = try Currency(code: code)
-        } catch {
-            throw FunctionError.validation("currency", error.description)
-        }
-        money = Money(minorUnits: minor, currency: currency)
-        let methodText = try text("method", required: true)!
+        let fields = try EventFields(json, what: "the payment context")
+        let amountField = fields["amount_minor"] == nil && fields["amount"] != nil ? "amount" : "amount_minor"
+        let minor = try fields.minorUnits(amountField)
+        guard minor > 0 else { throw FunctionError.validation(amountField, "must be positive, got \(minor)") }
+        money = Money(minorUnits: minor, currency: try fields.currency())
+        let methodText = try fields.string("method", required: true, maximum: 64)!
         guard let method = PaymentMethod(rawValue: methodText) else {
             throw FunctionError.validation("method", "expected card, wallet or crypto, got \"\(methodText)\"")
         }
         self.method = method
-        cardNetwork = try text("card_network", required: false)?.lowercased()
-        let country = try text("country", required: true)!
-        guard country.utf8.count == 2, country.utf8.allSatisfy({ (65...90).contains($0) || (97...122).contains($0) })
-        else {
-            throw FunctionError.validation("country", "expected an ISO 3166 alpha-2 code, got \"\(country)\"")
-        }
-        self.country = country.uppercased()
-        merchantCategory = try text("merchant_category", required: false)
+        cardNetwork = try fields.string("card_network", maximum: 64)?.lowercased()
+        country = try fields.country("country", required: true)!
+        merchantCategory = try fields.string("merchant_category", maximum: 64)
         if let value = fields["hour"], !value.isNull {
             guard case .number(let hourText) = value, let hour = Int(hourText), (0...23).contains(hour) else {
                 throw FunctionError.validation("hour", "expected an integer 0–23, got \(value.briefDescription)")
@@ -101,7 +71,7 @@ public struct RouteContext: Sendable, Equatable {
             }
             riskScore = score
         }
-        if let tier = try text("risk_tier", required: false) {
+        if let tier = try fields.string("risk_tier", maximum: 64) {
             guard let parsed = RiskTier(rawValue: tier) else {
                 throw FunctionError.validation("risk_tier", "expected low, medium or high, got \"\(tier)\"")
             }

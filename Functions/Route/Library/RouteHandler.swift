@@ -97,20 +97,9 @@ public struct RouteHandler: FunctionHandler {
 
     func decide(_ event: JSONValue, requestID: String) async throws -> StoredDecision {
         let routeContext = try RouteContext(json: event["context"] ?? event)
-        var candidates: [String]?
-        if let list = event["gateways"], !list.isNull {
-            guard case .array(let items) = list, items.allSatisfy({ $0.stringValue != nil }) else {
-                throw FunctionError.validation("gateways", "expected an array of gateway names")
-            }
-            candidates = items.compactMap(\.stringValue)
-        }
-        var key: String?
-        if let value = event["idempotency_key"], !value.isNull {
-            guard let text = value.stringValue, !text.isEmpty, text.count <= 255 else {
-                throw FunctionError.validation("idempotency_key", "expected a string of 1 to 255 characters")
-            }
-            key = text
-        }
+        let fields = try EventFields(event, what: "the payment")
+        let candidates = try fields.strings("gateways")
+        let key = try fields.string("idempotency_key", maximum: 255)
         let eligible = try catalog.eligible(for: routeContext, candidates: candidates)
         let redis = store.redis
         if let key, let stored = try await storeCall({ try await redis.send(["GET", stickyKey(key)]).bytes }) {
@@ -122,13 +111,9 @@ public struct RouteHandler: FunctionHandler {
         let snapshot = try await currentSnapshot()
         let x = routeContext.features
         let decisionID = "rd_" + requestID
+        let views = snapshot.views(at: snapshot.step)
         let chosen: RouteDecision = cache.state.withLock { state in
-            var views = snapshot.views(at: snapshot.step)
-            for (name, var view) in views {
-                view.arm?.decay(to: snapshot.step)
-                views[name] = view
-            }
-            return RoutePolicy.decide(
+            RoutePolicy.decide(
                 id: decisionID, context: routeContext, features: x, eligible: eligible, views: views,
                 settings: store.settings, random: &state.random)
         }
@@ -161,29 +146,12 @@ public struct RouteHandler: FunctionHandler {
     }
 
     func feedback(_ event: JSONValue, logger: Logger) async throws -> FeedbackReceipt {
-        guard let id = event["decision_id"]?.stringValue, !id.isEmpty else {
+        let fields = try EventFields(event, what: "the payment outcome")
+        guard let id = try fields.string("decision_id") else {
             throw FunctionError.validation("decision_id", "is required (the decision the payment followed)")
         }
-        guard let gateway = event["gateway"]?.stringValue else {
-            throw FunctionError.validation("gateway", "is required")
-        }
-        guard catalog.profile(gateway) != nil else {
-            throw FunctionError.validation("gateway", "unknown gateway \"\(gateway)\"")
-        }
-        let authorized: Bool
-        if case .bool(let flag)? = event["authorized"] {
-            authorized = flag
-        } else if let status = event["status"]?.stringValue {
-            authorized = ["succeeded", "authorized", "captured", "settled"].contains(status)
-        } else {
-            throw FunctionError.validation("authorized", "expected authorized (true/false) or a status")
-        }
-        var processorError = false
-        if case .bool(let flag)? = event["processor_error"] { processorError = flag }
-        var latency: Double?
-        if case .number(let text)? = event["latency_ms"] { latency = Double(text) }
-        let outcome = RouteOutcome(
-            gateway: gateway, authorized: authorized, processorError: processorError, latencyMs: latency)
+        let outcome = try RouteOutcome(json: fields, catalog: catalog)
+        let (gateway, authorized, processorError) = (outcome.gateway, outcome.authorized, outcome.processorError)
         let store = self.store
         let redis = store.redis
         guard let stored = try await storeCall({ try await redis.send(["GET", decisionKey(id)]).bytes }),
@@ -203,7 +171,7 @@ public struct RouteHandler: FunctionHandler {
             try await redis.send([
                 "XADD", store.prefix + "log", "MAXLEN", "~", "1000000", "*", "outcome", id, "gateway", gateway,
                 "authorized", authorized ? "1" : "0", "processor_error", processorError ? "1" : "0", "latency_ms",
-                latency.map { String($0) } ?? "",
+                outcome.latencyMs.map { String($0) } ?? "",
             ])
         }
         return FeedbackReceipt(decisionId: id, gateway: gateway, known: true, breaker: breaker)
@@ -220,7 +188,9 @@ public struct RouteHandler: FunctionHandler {
         if let cached { return cached }
         let names = catalog.gateways.map(\.name)
         let store = self.store
-        let fresh = try await storeCall { try await store.snapshot(gateways: names) }
+        var fresh = try await storeCall { try await store.snapshot(gateways: names) }
+        // Forget up to the snapshot's clock once here, not in every decision (each decay re-inverts the matrix).
+        for name in fresh.arms.keys { fresh.arms[name]?.decay(to: fresh.step) }
         cache.state.withLock { state in
             state.snapshot = fresh
             state.takenAt = now

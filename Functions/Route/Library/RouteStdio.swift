@@ -51,13 +51,7 @@ public enum RouteStdio {
             switch request["op"]?.stringValue {
             case "decide":
                 let context = try RouteContext(json: request["context"] ?? .null)
-                var candidates: [String]?
-                if let list = request["gateways"], !list.isNull {
-                    guard case .array(let items) = list else {
-                        throw FunctionError.validation("gateways", "expected an array of gateway names")
-                    }
-                    candidates = items.compactMap(\.stringValue)
-                }
+                let candidates = try EventFields(request, what: "the request").strings("gateways")
                 let decision = try router.decide(id: id, context: context, candidates: candidates)
                 var scores: [String: JSONValue] = [:]
                 for (name, score) in decision.scores { scores[name] = .number(String(score)) }
@@ -68,30 +62,9 @@ public enum RouteStdio {
                     "scores": .object(scores),
                 ])
             case "feedback":
-                guard let gateway = request["gateway"]?.stringValue, router.catalog.profile(gateway) != nil else {
-                    throw FunctionError.validation("gateway", "expected a known gateway name")
-                }
-                guard case .bool(let authorized)? = request["authorized"] else {
-                    throw FunctionError.validation("authorized", "expected true or false")
-                }
-                var processorError = false
-                if let value = request["processor_error"], !value.isNull {
-                    guard case .bool(let flag) = value else {
-                        throw FunctionError.validation("processor_error", "expected true or false")
-                    }
-                    processorError = flag
-                }
-                var latency: Double?
-                if let value = request["latency_ms"], !value.isNull {
-                    guard case .number(let text) = value, let parsed = Double(text), parsed >= 0 else {
-                        throw FunctionError.validation("latency_ms", "expected a non-negative number")
-                    }
-                    latency = parsed
-                }
-                let known = router.feedback(
-                    id: id,
-                    outcome: RouteOutcome(
-                        gateway: gateway, authorized: authorized, processorError: processorError, latencyMs: latency))
+                let outcome = try RouteOutcome(
+                    json: try EventFields(request, what: "the feedback"), catalog: router.catalog)
+                let known = router.feedback(id: id, outcome: outcome)
                 return .object(["id": .string(id), "ok": .bool(true), "known": .bool(known)])
             default:
                 throw FunctionError.validation("op", "expected decide or feedback")

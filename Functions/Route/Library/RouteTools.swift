@@ -20,47 +20,41 @@ public enum RouteTools {
             if command == "ope" {
                 try evaluate(Array(arguments.dropFirst()))
             } else {
-                guard arguments.count == 4, arguments[1] == "export", arguments[2] == "--out" else {
-                    throw FunctionError(.invalidRequest, "usage: route log export --out LOG.jsonl (reads REDIS_URL)")
+                guard arguments.count >= 2, arguments[1] == "export" else {
+                    throw CommandUsageError("usage: route log export --out LOG.jsonl (reads REDIS_URL)")
                 }
+                let options = try CommandOptions(Array(arguments.dropFirst(2)))
+                try options.allow(["out"])
+                let out = try options.required("out")
                 guard let url = getenv("REDIS_URL").map({ String(cString: $0) }), !url.isEmpty else {
-                    throw FunctionError(.invalidRequest, "REDIS_URL is not set (the routing store's Redis)")
+                    throw CommandUsageError("REDIS_URL is not set (the routing store's Redis)")
                 }
                 let log = try await export(redis: try RedisClient(url: url, maximumConnections: 1))
-                let writer = try AtomicFileWriter(path: arguments[3])
+                let writer = try AtomicFileWriter(path: out)
                 for entry in log { try writer.write(entry.json.serializedString + "\n") }
                 try writer.commit()
                 print(
-                    "route log export: \(log.count) decisions, \(log.filter { $0.reward != nil }.count) with an outcome -> \(arguments[3])"
+                    "route log export: \(log.count) decisions, \(log.filter { $0.reward != nil }.count) with an outcome -> \(out)"
                 )
             }
             exit(0)
+        } catch let error as CommandUsageError {
+            CommandOptions.printError("route \(command): \(error)")
+            exit(2)
         } catch let error as FunctionError {
-            printError("route \(command): \(error.message)")
-            exit(error.code == .invalidRequest ? 2 : 1)
+            CommandOptions.printError("route \(command): \(error.message)")
+            exit(1)
         } catch {
-            printError("route \(command): \(error)")
+            CommandOptions.printError("route \(command): \(error)")
             exit(1)
         }
     }
 
-    static func printError(_ message: String) {
-        let bytes = Array((message + "\n").utf8)
-        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress!, $0.count) }
-    }
-
     static func evaluate(_ arguments: [String]) throws {
-        var options: [String: String] = [:]
-        var index = 0
-        while index + 1 < arguments.count, arguments[index].hasPrefix("--") {
-            options[String(arguments[index].dropFirst(2))] = arguments[index + 1]
-            index += 2
-        }
-        guard index == arguments.count, let logPath = options["log"], let policyPath = options["policy"],
-            options.count == 2
-        else {
-            throw FunctionError(.invalidRequest, "usage: route ope --log LOG.jsonl --policy CONFIG.json")
-        }
+        let options = try CommandOptions(arguments)
+        try options.allow(["log", "policy"])
+        let logPath = try options.required("log")
+        let policyPath = try options.required("policy")
         let policyJSON = try JSONParser().parse(try FileBytes.read(policyPath))
         let candidate = try CandidatePolicy(json: policyJSON)
         var log: [LoggedDecision] = []

@@ -49,6 +49,32 @@ public struct RouteOutcome: Sendable, Equatable {
         self.processorError = processorError
         self.latencyMs = latencyMs
     }
+
+    /// Reads an outcome as `route --stdio` and `payment.processed` carry it: `gateway` (one of the catalogue's),
+    /// `authorized` (true/false) or a `status` (`succeeded`, `authorized`, `captured`, `settled` count as
+    /// authorised), `processor_error` (default false), `latency_ms` (optional, ≥ 0).
+    /// - Throws: `FunctionError.validation` naming the field.
+    public init(json fields: EventFields, catalog: GatewayCatalog) throws(FunctionError) {
+        guard let gateway = try fields.string("gateway", maximum: 64) else {
+            throw FunctionError.validation("gateway", "is required")
+        }
+        guard catalog.profile(gateway) != nil else {
+            throw FunctionError.validation("gateway", "unknown gateway \"\(gateway)\"")
+        }
+        let authorized: Bool
+        if let flag = try fields.bool("authorized") {
+            authorized = flag
+        } else if let status = try fields.string("status", maximum: 64) {
+            authorized = ["succeeded", "authorized", "captured", "settled"].contains(status)
+        } else {
+            throw FunctionError.validation("authorized", "expected authorized (true/false) or a status")
+        }
+        let latency = try fields.number("latency_ms")
+        if let latency, latency < 0 { throw FunctionError.validation("latency_ms", "expected a non-negative number") }
+        self.init(
+            gateway: gateway, authorized: authorized, processorError: try fields.bool("processor_error") ?? false,
+            latencyMs: latency)
+    }
 }
 
 /// The contextual-bandit router: per gateway a discounted ridge model of the authorisation probability given the

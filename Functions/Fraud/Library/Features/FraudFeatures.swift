@@ -1,3 +1,5 @@
+import SmartPayCore
+
 /// The fraud model's inputs, in the order of a feature vector.
 ///
 /// The first fifteen are the Fraud Detection Handbook's (Le Borgne et al., chapter 3.4, "Baseline feature
@@ -280,8 +282,4 @@ public enum FeatureExtractor {
         return count
     }
 
-    static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
-        let quotient = a / b
-        return (a % b != 0 && (a < 0) != (b < 0)) ? quotient - 1 : quotient
-    }
 }

@@ -1,3 +1,4 @@
+import FunctionKit
 import SmartPayRedis
 
 #if canImport(Glibc)
@@ -12,18 +13,18 @@ enum BlocklistTool {
     static func run(_ arguments: [String]) async throws {
         let kinds = BlocklistKind.allCases.map(\.rawValue).joined(separator: ", ")
         guard let action = arguments.first, ["add", "remove", "list"].contains(action) else {
-            throw ToolUsageError("usage: fraud blocklist add|remove KIND VALUE, or list KIND (KIND: \(kinds))")
+            throw CommandUsageError("usage: fraud blocklist add|remove KIND VALUE, or list KIND (KIND: \(kinds))")
         }
         guard arguments.count >= 2, let kind = BlocklistKind(rawValue: arguments[1]) else {
-            throw ToolUsageError("expected a list kind (\(kinds)), got \(arguments.dropFirst().first ?? "nothing")")
+            throw CommandUsageError("expected a list kind (\(kinds)), got \(arguments.dropFirst().first ?? "nothing")")
         }
         let expected = action == "list" ? 2 : 3
         guard arguments.count == expected else {
-            throw ToolUsageError(
+            throw CommandUsageError(
                 action == "list" ? "list takes only the kind" : "\(action) takes the kind and one value")
         }
         guard let url = getenv("REDIS_URL").map({ String(cString: $0) }), !url.isEmpty else {
-            throw ToolUsageError("REDIS_URL is not set (the fraud store's Redis)")
+            throw CommandUsageError("REDIS_URL is not set (the fraud store's Redis)")
         }
         let store = RedisFraudStore(redis: try RedisClient(url: url, maximumConnections: 1))
         switch action {

@@ -1,3 +1,4 @@
+import FunctionKit
 import SmartPayCore
 import SmartPayIO
 
@@ -24,21 +25,21 @@ public enum FraudTools {
         guard let command = arguments.first, commands.contains(command) else { return }
         do {
             switch command {
-            case "features": try features(ToolOptions(Array(arguments.dropFirst()), command: command))
-            case "evaluate": try evaluate(ToolOptions(Array(arguments.dropFirst()), command: command))
+            case "features": try features(CommandOptions(Array(arguments.dropFirst())))
+            case "evaluate": try evaluate(CommandOptions(Array(arguments.dropFirst())))
             default: try await BlocklistTool.run(Array(arguments.dropFirst()))
             }
             exit(0)
-        } catch let error as ToolUsageError {
-            printError("fraud \(command): \(error.description)")
+        } catch let error as CommandUsageError {
+            CommandOptions.printError("fraud \(command): \(error.description)")
             exit(2)
         } catch {
-            printError("fraud \(command): \(error)")
+            CommandOptions.printError("fraud \(command): \(error)")
             exit(1)
         }
     }
 
-    static func features(_ options: ToolOptions) throws {
+    static func features(_ options: CommandOptions) throws {
         try options.allow(["transactions", "out", "currency"])
         let started = ContinuousClock.now
         let table = try TransactionTable(
@@ -54,7 +55,7 @@ public enum FraudTools {
             line.removeAll(keepingCapacity: true)
             line.append(contentsOf: table.ids[row].utf8)
             line.append(0x2C)
-            line.append(contentsOf: formatDateTime(table.times[row]).utf8)
+            line.append(contentsOf: CivilDate.formatDateTime(table.times[row]).utf8)
             line.append(0x2C)
             line.append(contentsOf: table.customerNames[Int(table.customers[row])].utf8)
             line.append(0x2C)
@@ -69,12 +70,12 @@ public enum FraudTools {
             try writer.write(bytes: line)
         }
         try writer.commit()
-        printError(
+        CommandOptions.printError(
             "fraud features: \(table.count) transactions -> \(out) (\(FraudFeature.allCases.count) features) in "
                 + "\(seconds(since: started)) s")
     }
 
-    static func evaluate(_ options: ToolOptions) throws {
+    static func evaluate(_ options: CommandOptions) throws {
         try options.allow([
             "transactions", "model", "test-from", "test-to", "out", "delay-days", "train-days", "top", "currency",
         ])
@@ -84,7 +85,7 @@ public enum FraudTools {
             path: try options.required("transactions"), currency: try options.currency())
         var evaluation = Evaluation(testFrom: try options.day("test-from"), testTo: try options.day("test-to"))
         guard evaluation.testTo >= evaluation.testFrom else {
-            throw ToolUsageError("--test-to is before --test-from")
+            throw CommandUsageError("--test-to is before --test-from")
         }
         evaluation.delayDays = Int64(try options.integer("delay-days", default: 7, minimum: 0))
         evaluation.trainDays = Int64(try options.integer("train-days", default: 7, minimum: 1))
@@ -93,7 +94,7 @@ public enum FraudTools {
         try writer?.write("TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TERMINAL_ID,TX_FRAUD,SCORE\n")
         let result = try evaluation.run(table: table, model: model.trees) { row, score in
             try writer?.write(
-                "\(table.ids[row]),\(formatDateTime(table.times[row])),"
+                "\(table.ids[row]),\(CivilDate.formatDateTime(table.times[row])),"
                     + "\(table.customerNames[Int(table.customers[row])]),"
                     + "\(table.terminalNames[Int(table.terminals[row])]),\(table.frauds[row] ? 1 : 0),\(score)\n")
         }
@@ -143,92 +144,24 @@ public enum FraudTools {
         return "\(tenths / 10).\(tenths % 10)"
     }
 
-    static func formatDateTime(_ seconds: Int64) -> String {
-        let days = FeatureExtractor.floorDivide(seconds, 86_400)
-        let rest = seconds - days * 86_400
-        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : String(value) }
-        return
-            "\(CivilDate.format(daysSinceEpoch: days)) \(two(rest / 3_600)):\(two(rest % 3_600 / 60)):\(two(rest % 60))"
-    }
-
-    static func printError(_ message: String) {
-        var bytes = Array(message.utf8)
-        bytes.append(0x0A)
-        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress!, $0.count) }
-    }
 }
 
-/// A command line that is wrong: exit status 2.
-struct ToolUsageError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// `--name value` options.
-struct ToolOptions {
-    let values: [String: String]
-
-    init(_ arguments: [String], command: String) throws(ToolUsageError) {
-        var values: [String: String] = [:]
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            guard argument.hasPrefix("--"), argument.count > 2 else {
-                throw ToolUsageError("unexpected argument \"\(argument)\" (options are --name value)")
-            }
-            var name = String(argument.dropFirst(2))
-            let value: String
-            if let equals = name.firstIndex(of: "=") {
-                value = String(name[name.index(after: equals)...])
-                name = String(name[..<equals])
-            } else {
-                guard index + 1 < arguments.count else { throw ToolUsageError("--\(name) needs a value") }
-                index += 1
-                value = arguments[index]
-            }
-            guard values[name] == nil else { throw ToolUsageError("--\(name) is given twice") }
-            values[name] = value
-            index += 1
-        }
-        self.values = values
-    }
-
-    subscript(name: String) -> String? { values[name] }
-
-    func allow(_ names: Set<String>) throws(ToolUsageError) {
-        if let unknown = values.keys.sorted().first(where: { !names.contains($0) }) {
-            throw ToolUsageError(
-                "unknown option --\(unknown) (known: \(names.sorted().map { "--" + $0 }.joined(separator: ", ")))")
-        }
-    }
-
-    func required(_ name: String) throws(ToolUsageError) -> String {
-        guard let value = values[name], !value.isEmpty else { throw ToolUsageError("--\(name) is required") }
-        return value
-    }
-
-    func integer(_ name: String, default fallback: Int, minimum: Int) throws(ToolUsageError) -> Int {
-        guard let text = values[name] else { return fallback }
-        guard let value = Int(text), value >= minimum else {
-            throw ToolUsageError("--\(name): expected an integer ≥ \(minimum), got \"\(text)\"")
-        }
-        return value
-    }
-
-    func day(_ name: String) throws(ToolUsageError) -> Int64 {
+/// The fraud commands' own options.
+extension CommandOptions {
+    func day(_ name: String) throws(CommandUsageError) -> Int64 {
         let text = try required(name)
         guard let day = CivilDate.parseDay(text) else {
-            throw ToolUsageError("--\(name): expected a date YYYY-MM-DD, got \"\(text)\"")
+            throw CommandUsageError("--\(name): expected a date YYYY-MM-DD, got \"\(text)\"")
         }
         return day
     }
 
-    func currency() throws(ToolUsageError) -> Currency {
+    func currency() throws(CommandUsageError) -> Currency {
         let code = values["currency"] ?? "USD"
         do {
             return try Currency(code: code)
         } catch {
-            throw ToolUsageError("--currency: \(error)")
+            throw CommandUsageError("--currency: \(error)")
         }
     }
 }

@@ -79,22 +79,8 @@ public struct TransactionTable: Sendable {
             let terminal = text(3)
             guard !customer.isEmpty else { throw fail(2, "expected an id") }
             guard !terminal.isEmpty else { throw fail(3, "expected an id") }
-            let customerID: Int32
-            if let known = customerIndex[customer] {
-                customerID = known
-            } else {
-                customerID = Int32(customerNames.count)
-                customerIndex[customer] = customerID
-                customerNames.append(customer)
-            }
-            let terminalID: Int32
-            if let known = terminalIndex[terminal] {
-                terminalID = known
-            } else {
-                terminalID = Int32(terminalNames.count)
-                terminalIndex[terminal] = terminalID
-                terminalNames.append(terminal)
-            }
+            let customerID = Self.intern(customer, &customerIndex, &customerNames)
+            let terminalID = Self.intern(terminal, &terminalIndex, &terminalNames)
             if let last = times.last, time < last { sorted = false }
             ids.append(text(0))
             times.append(time)
@@ -104,6 +90,15 @@ public struct TransactionTable: Sendable {
             frauds.append(fraud)
         }
         if !sorted { sortByTime() }
+    }
+
+    /// The dense index of `name`, adding it when new.
+    static func intern(_ name: String, _ index: inout [String: Int32], _ names: inout [String]) -> Int32 {
+        if let known = index[name] { return known }
+        let id = Int32(names.count)
+        index[name] = id
+        names.append(name)
+        return id
     }
 
     /// The amount of row `index` in major units, as a model input.
@@ -141,8 +136,7 @@ public struct TransactionTable: Sendable {
             let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
             (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60
         else { return nil }
-        return CivilDate.daysSinceEpoch(year: year, month: month, day: day) * 86_400 + hour * 3_600 + minute * 60
-            + second
+        return Timestamp.days(fromCivil: year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second
     }
 
     /// A non-negative decimal (`57.16`, `12`, `0.5`) as minor units with `exponent` decimals; nil when malformed
@@ -183,38 +177,21 @@ public struct TransactionTable: Sendable {
     }
 }
 
-/// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+/// Calendar days as the offline commands read and print them (`YYYY-MM-DD`, UTC).
 enum CivilDate {
-    static func daysSinceEpoch(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
     /// `YYYY-MM-DD` for a day number.
     static func format(daysSinceEpoch days: Int64) -> String {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthPrime = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthPrime + 2) / 5 + 1
-        let month = monthPrime < 10 ? monthPrime + 3 : monthPrime - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+        String(Timestamp(millisecondsSinceEpoch: days * 86_400_000).format(fractional: false).prefix(10))
     }
 
     /// `YYYY-MM-DD` as a day number; nil when malformed.
     static func parseDay(_ text: String) -> Int64? {
         TransactionTable.parseDateTime(ArraySlice(Array((text + " 00:00:00").utf8))).map { $0 / 86_400 }
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS` for seconds since the epoch, as transaction files write it.
+    static func formatDateTime(_ seconds: Int64) -> String {
+        Timestamp(millisecondsSinceEpoch: seconds * 1000).format(fractional: false, separator: " ", zone: "")
     }
 }
 

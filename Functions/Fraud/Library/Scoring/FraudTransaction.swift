@@ -51,62 +51,23 @@ public struct FraudTransaction: Sendable, Equatable {
     /// Reads and validates a transaction.
     /// - Throws: `FunctionError.validation` naming the first wrong field.
     public init(json event: JSONValue, defaultTime: Timestamp) throws(FunctionError) {
-        guard case .object(let fields) = event else {
-            throw FunctionError(.invalidRequest, "expected a JSON object with the transaction")
-        }
+        let fields = try EventFields(event, what: "the transaction")
         for name in Self.cardNumberFields where fields[name] != nil {
             throw FunctionError.validation(
                 name, "card numbers are not accepted; send card_fingerprint, the token your vault gives")
         }
-        func string(_ name: String, required: Bool, maximum: Int = 128) throws(FunctionError) -> String? {
-            guard let value = fields[name], !value.isNull else {
-                if required { throw FunctionError.validation(name, "is required") }
-                return nil
-            }
-            guard let text = value.stringValue else {
-                throw FunctionError.validation(name, "expected a string, got \(value.briefDescription)")
-            }
-            guard !text.isEmpty, text.count <= maximum else {
-                throw FunctionError.validation(name, "expected 1 to \(maximum) characters, got \(text.count)")
-            }
-            guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-                throw FunctionError.validation(name, "must not contain control characters")
-            }
-            return text
-        }
         func either(_ name: String, or alias: String) throws(FunctionError) -> String {
-            if fields[name] == nil, fields[alias] != nil { return try string(alias, required: true)! }
-            return try string(name, required: true)!
-        }
-        func country(_ name: String) throws(FunctionError) -> String? {
-            guard let text = try string(name, required: false) else { return nil }
-            guard text.utf8.count == 2, text.utf8.allSatisfy({ (65...90).contains($0) || (97...122).contains($0) })
-            else { throw FunctionError.validation(name, "expected an ISO 3166 alpha-2 country code, got \"\(text)\"") }
-            return text.uppercased()
+            if fields[name] == nil, fields[alias] != nil { return try fields.string(alias, required: true)! }
+            return try fields.string(name, required: true)!
         }
 
         id = try either("transaction_id", or: "payment_id")
-        guard let amountValue = fields["amount"], !amountValue.isNull else {
-            throw FunctionError.validation("amount", "is required (an integer number of minor units)")
-        }
-        guard case .number(let amountText) = amountValue, let minorUnits = Int64(amountText) else {
-            throw FunctionError.validation(
-                "amount", "expected an integer number of minor units, got \(amountValue.briefDescription)")
-        }
+        let minorUnits = try fields.minorUnits("amount")
         guard minorUnits >= 0 else {
             throw FunctionError.validation("amount", "must not be negative, got \(minorUnits)")
         }
-        guard let currencyCode = try string("currency", required: true, maximum: 8) else {
-            throw FunctionError.validation("currency", "is required")
-        }
-        let currency: Currency
-        do {
-            currency = try Currency(code: currencyCode)
-        } catch {
-            throw FunctionError.validation("currency", error.description)
-        }
-        money = Money(minorUnits: minorUnits, currency: currency)
-        if let text = try string("timestamp", required: false, maximum: 64) {
+        money = Money(minorUnits: minorUnits, currency: try fields.currency())
+        if let text = try fields.string("timestamp", maximum: 64) {
             do {
                 time = try Timestamp(rfc3339: text)
             } catch {
@@ -115,18 +76,18 @@ public struct FraudTransaction: Sendable, Equatable {
         } else {
             time = defaultTime
         }
-        customerID = try string("customer_id", required: true)!
+        customerID = try fields.string("customer_id", required: true)!
         terminalID = try either("terminal_id", or: "merchant_id")
-        cardFingerprint = try string("card_fingerprint", required: false)
-        if let bin = try string("card_bin", required: false, maximum: 8) {
+        cardFingerprint = try fields.string("card_fingerprint")
+        if let bin = try fields.string("card_bin", maximum: 8) {
             guard (6...8).contains(bin.utf8.count), bin.utf8.allSatisfy({ (48...57).contains($0) }) else {
                 throw FunctionError.validation("card_bin", "expected the card's first 6 to 8 digits, got \"\(bin)\"")
             }
             cardBIN = bin
         }
-        cardCountry = try country("card_country")
-        billingCountry = try country("billing_country")
-        if let address = try string("ip", required: false, maximum: 45) {
+        cardCountry = try fields.country("card_country")
+        billingCountry = try fields.country("billing_country")
+        if let address = try fields.string("ip", maximum: 45) {
             let allowed = address.utf8.allSatisfy {
                 (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0) || $0 == 0x2E || $0 == 0x3A
             }
@@ -135,9 +96,9 @@ public struct FraudTransaction: Sendable, Equatable {
             }
             ip = address.lowercased()
         }
-        ipCountry = try country("ip_country")
-        deviceID = try string("device_id", required: false)
-        if let email = try string("email", required: false, maximum: 254) {
+        ipCountry = try fields.country("ip_country")
+        deviceID = try fields.string("device_id")
+        if let email = try fields.string("email", maximum: 254) {
             guard email.contains("@") else {
                 throw FunctionError.validation("email", "expected an email address")
             }
