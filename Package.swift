@@ -168,6 +168,26 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The pay function: payments under a state machine, Stripe-grade idempotency, fraud and route invoked through
+        // the Lambda endpoint, gateway adapters with failover, and the outbox.
+        .target(
+            name: "PayFunction",
+            dependencies: [
+                "FunctionKit", "SmartPayCore", "SmartPayRedis", "SmartPayEvents", "SmartPayHTTP", "SmartPayInvoke",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Functions/Pay/Library",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "pay",
+            dependencies: ["PayFunction", "FunctionKit"],
+            path: "Functions/Pay/main",
+            swiftSettings: strict
+        ),
+
         // The test function that proves the harness end to end (events/split/).
         .target(
             name: "SplitFunction",
@@ -200,7 +220,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "SmartPayRedis", "SmartPayIO",
+                "SmartPayRedis", "SmartPayIO", "SmartPayHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -239,6 +259,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/RouteTests"
+        ),
+        .testTarget(
+            name: "PayTests",
+            dependencies: [
+                "PayFunction", "FunctionKit", "SmartPayCore", "SmartPayRedis", "SmartPayHTTP", "SmartPayEvents",
+                "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/PayTests"
         ),
         .testTarget(
             name: "SmartPayBusTests",

@@ -18,6 +18,8 @@ public struct FunctionError: Error, Sendable, CustomStringConvertible {
             case unavailable
             case timeout
             case responseTooLarge = "response_too_large"
+            case idempotencyError = "idempotency_error"
+            case idempotencyInProgress = "idempotency_in_progress"
         }
 
         private let base: Base
@@ -45,6 +47,10 @@ public struct FunctionError: Error, Sendable, CustomStringConvertible {
         public static let timeout = Code(.timeout)
         /// The response is over the payload limit (Lambda's `Function.ResponseSizeTooLarge`).
         public static let responseTooLarge = Code(.responseTooLarge)
+        /// An idempotency key reused with different parameters (HTTP 400, as Stripe answers).
+        public static let idempotencyError = Code(.idempotencyError)
+        /// An idempotency key whose first request is still running (HTTP 409).
+        public static let idempotencyInProgress = Code(.idempotencyInProgress)
 
         public var description: String { base.rawValue }
 
@@ -62,18 +68,20 @@ public struct FunctionError: Error, Sendable, CustomStringConvertible {
             case .unavailable: "ServiceUnavailable"
             case .timeout: "Sandbox.Timedout"
             case .responseTooLarge: "Function.ResponseSizeTooLarge"
+            case .idempotencyError: "IdempotencyError"
+            case .idempotencyInProgress: "IdempotencyInProgress"
             }
         }
 
         /// The HTTP status behind the HTTP API.
         public var httpStatus: Int {
             switch base {
-            case .invalidRequest: 400
+            case .invalidRequest, .idempotencyError: 400
             case .validation: 422
             case .unauthorized: 401
             case .forbidden: 403
             case .notFound: 404
-            case .conflict: 409
+            case .conflict, .idempotencyInProgress: 409
             case .rateLimited: 429
             case .internal, .responseTooLarge: 500
             case .unavailable: 503

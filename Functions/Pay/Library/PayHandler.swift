@@ -1,0 +1,214 @@
+import FunctionKit
+import Logging
+import SmartPayCore
+import SmartPayHTTP
+import SmartPayInvoke
+import SmartPayRedis
+
+/// The pay function.
+///
+/// Behind the HTTP API: `POST /pay`, `GET /payments/{id}`, `GET /payments?customer_id=…|merchant_id=…&limit=…
+/// &starting_after=…`, `POST /payments/{id}/refund` (`amount` optional: all that is left), `POST
+/// /payments/{id}/cancel`. Invoked directly (trusted callers, `smartpay invoke`), the event's `action` picks the
+/// same operations — `pay` (the default), `get`, `list`, `refund`, `cancel` — plus `merchant.save` and
+/// `customer.save` for the profiles (fees, high-risk policy, KYC level).
+///
+/// Configuration: `REDIS_URL`; gateways — `STRIPE_API_KEY`, `STRIPE_API_BASE`; siblings — `PAY_FRAUD_FUNCTION`
+/// (`fraud`), `PAY_ROUTE_FUNCTION` (`route`), `AWS_ENDPOINT_URL_LAMBDA`; policy — see `PaySettings`, `Compliance`.
+public struct PayHandler: FunctionHandler {
+    public typealias Event = JSONValue
+
+    public struct Output: Encodable, Sendable, HTTPResponseShaping {
+        public var body: JSONValue
+        public var httpStatus: Int
+        public var httpHeaders: [String: String]
+
+        public func encode(to encoder: any Encoder) throws { try body.encode(to: encoder) }
+    }
+
+    public let service: PayService
+
+    public init(service: PayService) {
+        self.service = service
+    }
+
+    public init(context: InitializationContext) async throws {
+        let configuration = context.configuration
+        let redis = try RedisClient(url: try configuration.require("REDIS_URL"), maximumConnections: 8)
+        let http = HTTPClient()
+        let timeout = Duration.milliseconds(try configuration.integer("PAY_GATEWAY_TIMEOUT_MS", default: 4000))
+        var adapters: [any PaymentGateway] = []
+        let stripeBase = configuration["STRIPE_API_BASE"].flatMap { $0.isEmpty ? nil : $0 }
+        if let key = configuration["STRIPE_API_KEY"], !key.isEmpty {
+            let dialectName = configuration["STRIPE_DIALECT"].flatMap { $0.isEmpty ? nil : $0 } ?? "stripe"
+            guard let dialect = StripeGateway.Dialect(rawValue: dialectName) else {
+                throw FunctionError(
+                    .invalidRequest, "STRIPE_DIALECT: expected stripe or localstripe, got \(dialectName)")
+            }
+            adapters.append(
+                StripeGateway(
+                    apiKey: key, baseURL: stripeBase ?? "https://api.stripe.com", dialect: dialect, http: http,
+                    timeout: timeout))
+        } else if stripeBase != nil {
+            throw FunctionError(.invalidRequest, "STRIPE_API_BASE is set but STRIPE_API_KEY is not")
+        }
+        let siblings = InvokedSiblings(
+            invoker: LambdaInvoker(environment: configuration.values, http: http),
+            fraudFunction: configuration["PAY_FRAUD_FUNCTION"].flatMap { $0.isEmpty ? nil : $0 } ?? "fraud",
+            routeFunction: configuration["PAY_ROUTE_FUNCTION"].flatMap { $0.isEmpty ? nil : $0 } ?? "route")
+        self.init(
+            service: PayService(
+                store: RedisPaymentStore(redis: redis), gateways: GatewayRegistry(adapters), risk: siblings,
+                router: siblings, compliance: try Compliance(configuration: configuration),
+                settings: try PaySettings(configuration: configuration)))
+        context.logger.info(
+            "pay ready", metadata: ["gateways": .string(adapters.map(\.name).joined(separator: ","))])
+    }
+
+    public func handle(_ event: JSONValue, context: InvocationContext) async throws -> Output {
+        switch context.source {
+        case .httpAPI(let request):
+            let caller = Caller(identity: request.identity)
+            if request.method == "GET" {
+                if let id = request.pathParameters["id"] { return try await get(id, caller) }
+                let query = request.queryStringParameters
+                return try await list(
+                    customerID: query["customer_id"], merchantID: query["merchant_id"], limit: query["limit"],
+                    startingAfter: query["starting_after"], caller: caller)
+            }
+            if let id = request.pathParameters["id"] {
+                if request.path.hasSuffix("/refund") { return try await refund(id, event, caller, context) }
+                if request.path.hasSuffix("/cancel") { return try await cancel(id, event, caller, context) }
+                throw FunctionError.notFound("no such action on a payment: \(request.path)")
+            }
+            return try await pay(event, caller: caller, headerKey: request.header("idempotency-key"), context: context)
+        case .eventBridge(let envelope):
+            throw FunctionError(.invalidRequest, "pay does not handle \(envelope.detailType) events yet")
+        case .direct:
+            let fields = try EventFields(event, what: "a payment or an action")
+            let caller = Caller(audience: .merchant)
+            let action = try fields.string("action", maximum: 32) ?? "pay"
+            func id() throws(FunctionError) -> String { try fields.string("id", required: true)! }
+            switch action {
+            case "pay": return try await pay(event, caller: caller, headerKey: nil, context: context)
+            case "get": return try await get(try id(), caller)
+            case "list":
+                return try await list(
+                    customerID: try fields.string("customer_id"), merchantID: try fields.string("merchant_id"),
+                    limit: try fields["limit"].map { value throws(FunctionError) in
+                        guard case .number(let text) = value else {
+                            throw FunctionError.validation("limit", "expected an integer")
+                        }
+                        return text
+                    }, startingAfter: try fields.string("starting_after"), caller: caller)
+            case "refund": return try await refund(try id(), event, caller, context)
+            case "cancel": return try await cancel(try id(), event, caller, context)
+            case "merchant.save": return try await saveMerchant(fields)
+            case "customer.save": return try await saveCustomer(fields)
+            default:
+                throw FunctionError.validation(
+                    "action",
+                    "expected pay, get, list, refund, cancel, merchant.save or customer.save, got \"\(action)\"")
+            }
+        }
+    }
+
+    func pay(_ event: JSONValue, caller: Caller, headerKey: String?, context: InvocationContext) async throws -> Output
+    {
+        let request = try PaymentRequest(json: event, identity: caller.identity, headerKey: headerKey)
+        let answer = try await service.pay(
+            request, caller: caller, requestID: context.requestID, logger: context.logger)
+        var headers: [String: String] = [:]
+        if let key = request.idempotencyKey { headers["idempotency-key"] = key }
+        if answer.replayed { headers["idempotent-replayed"] = "true" }
+        return Output(body: answer.body, httpStatus: answer.status, httpHeaders: headers)
+    }
+
+    func get(_ id: String, _ caller: Caller) async throws -> Output {
+        let payment = try await service.get(id, caller: caller)
+        return Output(body: PaymentView.render(payment, for: caller), httpStatus: 200, httpHeaders: [:])
+    }
+
+    func list(customerID: String?, merchantID: String?, limit: String?, startingAfter: String?, caller: Caller)
+        async throws -> Output
+    {
+        var count = 10
+        if let limit {
+            guard let parsed = Int(limit) else { throw FunctionError.validation("limit", "expected an integer 1–100") }
+            count = parsed
+        }
+        let body = try await service.list(
+            customerID: customerID, merchantID: merchantID, limit: count, startingAfter: startingAfter, caller: caller)
+        return Output(body: body, httpStatus: 200, httpHeaders: [:])
+    }
+
+    func refund(_ id: String, _ event: JSONValue, _ caller: Caller, _ context: InvocationContext) async throws -> Output
+    {
+        let fields = try EventFields(event, what: "the refund")
+        var amount: Int64?
+        if fields.has("amount") { amount = try fields.minorUnits("amount") }
+        let reason = try fields.string("reason", maximum: 500)
+        let payment = try await service.refund(
+            id, amount: amount, reason: reason, caller: caller, requestID: context.requestID)
+        return Output(body: PaymentView.render(payment, for: caller), httpStatus: 200, httpHeaders: [:])
+    }
+
+    func cancel(_ id: String, _ event: JSONValue, _ caller: Caller, _ context: InvocationContext) async throws -> Output
+    {
+        let fields = try EventFields(event, what: "the cancel")
+        let reason = try fields.string("reason", maximum: 500)
+        let payment = try await service.cancel(id, reason: reason, caller: caller, requestID: context.requestID)
+        return Output(body: PaymentView.render(payment, for: caller), httpStatus: 200, httpHeaders: [:])
+    }
+
+    func saveMerchant(_ fields: EventFields) async throws -> Output {
+        let id = try fields.string("merchant_id", required: true)!
+        let settings = service.settings
+        var profile =
+            try await service.store.merchant(id)
+            ?? MerchantProfile(
+                id: id, feeBasisPoints: settings.defaultFeeBasisPoints, feeFixed: settings.defaultFeeFixed,
+                highRisk: settings.defaultHighRisk)
+        if fields.has("fee_bps") {
+            let bps = try fields.minorUnits("fee_bps")
+            guard (0...10_000).contains(bps) else {
+                throw FunctionError.validation("fee_bps", "expected 0–10000, got \(bps)")
+            }
+            profile.feeBasisPoints = bps
+        }
+        if fields.has("fee_fixed") {
+            let fixed = try fields.minorUnits("fee_fixed")
+            guard fixed >= 0 else { throw FunctionError.validation("fee_fixed", "must not be negative, got \(fixed)") }
+            profile.feeFixed = fixed
+        }
+        if let policy = try fields.string("high_risk", maximum: 16) {
+            guard let parsed = MerchantProfile.HighRiskPolicy(rawValue: policy) else {
+                throw FunctionError.validation("high_risk", "expected decline or review, got \"\(policy)\"")
+            }
+            profile.highRisk = parsed
+        }
+        if let country = try fields.country("country") { profile.country = country }
+        if let category = try fields.string("category", maximum: 64) { profile.category = category }
+        try await service.store.saveMerchant(profile)
+        return Output(
+            body: .object([
+                "merchant_id": .string(id), "fee_bps": .number(String(profile.feeBasisPoints)),
+                "fee_fixed": .number(String(profile.feeFixed)), "high_risk": .string(profile.highRisk.rawValue),
+                "country": profile.country.map(JSONValue.string) ?? .null,
+                "category": profile.category.map(JSONValue.string) ?? .null,
+            ]), httpStatus: 200, httpHeaders: [:])
+    }
+
+    func saveCustomer(_ fields: EventFields) async throws -> Output {
+        let id = try fields.string("customer_id", required: true)!
+        let level = try fields.string("kyc_level", required: true, maximum: 32)!
+        guard service.compliance.levels[level] != nil else {
+            throw FunctionError.validation(
+                "kyc_level",
+                "expected one of \(service.compliance.levels.keys.sorted().joined(separator: ", ")), got \"\(level)\"")
+        }
+        try await service.store.saveCustomer(CustomerProfile(id: id, kycLevel: level))
+        return Output(
+            body: .object(["customer_id": .string(id), "kyc_level": .string(level)]), httpStatus: 200, httpHeaders: [:])
+    }
+}

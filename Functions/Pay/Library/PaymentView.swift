@@ -1,0 +1,70 @@
+import SmartPayCore
+
+/// A payment as the API answers it. Merchants (and the platform) see the fee, the net, each gateway attempt and
+/// the history; customers see their payment without the platform's fee or the processing details.
+public enum PaymentView {
+    public static func render(_ payment: Payment, for caller: Caller) -> JSONValue {
+        var method: [String: JSONValue] = ["type": .string(payment.paymentMethod.type.rawValue)]
+        if let network = payment.paymentMethod.network { method["network"] = .string(network) }
+        if let chain = payment.paymentMethod.chain { method["chain"] = .string(chain) }
+        if let asset = payment.paymentMethod.asset { method["asset"] = .string(asset) }
+        var body: [String: JSONValue] = [
+            "id": .string(payment.id), "object": .string("payment"), "status": .string(payment.status.rawValue),
+            "amount": .number(String(payment.amount)), "currency": .string(payment.currency),
+            "customer_id": .string(payment.customerID), "merchant_id": .string(payment.merchantID),
+            "payment_method": .object(method), "gateway": payment.gateway.map(JSONValue.string) ?? .null,
+            "next_action": payment.nextAction ?? .null,
+            "amount_refunded": .number(String(payment.amountRefunded)),
+            "metadata": .object(payment.metadata.mapValues(JSONValue.string)),
+            "created": .string(payment.created.description), "updated": .string(payment.updated.description),
+            "risk": payment.risk.map {
+                .object(["score": .number(String($0.score)), "tier": .string($0.tier.rawValue)])
+            }
+                ?? .null,
+            "flagged": .bool(payment.flagged),
+        ]
+        if let description = payment.description { body["description"] = .string(description) }
+        if let failure = payment.failure {
+            body["failure"] = .object(["code": .string(failure.code), "message": .string(failure.message)])
+        }
+        if !payment.refunds.isEmpty {
+            body["refunds"] = .array(
+                payment.refunds.map {
+                    .object([
+                        "id": .string($0.id), "amount": .number(String($0.amount)),
+                        "created": .string($0.at.description),
+                    ])
+                })
+        }
+        guard caller.audience == .merchant else { return .object(body) }
+        body["fee"] = .number(String(payment.fee))
+        body["net"] = .number(String(payment.net))
+        body["decision_id"] = payment.decisionID.map(JSONValue.string) ?? .null
+        body["gateway_reference"] = payment.gatewayReference.map(JSONValue.string) ?? .null
+        if let risk = payment.risk {
+            body["risk"] = .object([
+                "score": .number(String(risk.score)), "tier": .string(risk.tier.rawValue),
+                "reasons": .array(risk.reasons.map(JSONValue.string)),
+            ])
+        }
+        body["attempts"] = .array(
+            payment.attempts.map { attempt in
+                var entry: [String: JSONValue] = [
+                    "number": .number(String(attempt.number)), "gateway": .string(attempt.gateway),
+                    "outcome": .string(attempt.outcome), "latency_ms": .number(String(attempt.latencyMs)),
+                    "idempotency_key": .string(attempt.idempotencyKey), "at": .string(attempt.at.description),
+                ]
+                if let code = attempt.errorCode { entry["error_code"] = .string(code) }
+                if let reference = attempt.reference { entry["reference"] = .string(reference) }
+                return .object(entry)
+            })
+        body["history"] = .array(
+            payment.history.map {
+                .object([
+                    "from": $0.from.map { .string($0.rawValue) } ?? .null, "to": .string($0.to.rawValue),
+                    "at": .string($0.at.description), "actor": .string($0.actor), "reason": .string($0.reason),
+                ])
+            })
+        return .object(body)
+    }
+}

@@ -1,0 +1,4 @@
+import FunctionKit
+import PayFunction
+
+await FunctionMain.run(PayHandler.self, name: "pay")
