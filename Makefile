@@ -19,6 +19,7 @@ bench:
 	Tests/Benchmarks/bus-bench.sh
 	Tests/Benchmarks/fraud-bench.sh
 	Tests/Benchmarks/route-bench.sh
+	Tests/Benchmarks/pay-bench.sh
 
 # The fraud model's offline pipeline (simulate → features → train; evaluate on the handbook's protocol).
 fraud-model:

@@ -168,16 +168,29 @@ extension SmartPayCommand {
         )
         var jwks: String?
 
+        @Option(
+            help:
+                "Gateway sandboxes on loopback when no credentials are set (localstripe for Stripe): on or off.")
+        var sandboxes = "on"
+
+        @Option(help: "Where the gateway sandboxes' launchers are.")
+        var sandboxDir = "infra/sandboxes"
+
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
             let logger = bootstrapLogging()
+            guard sandboxes == "on" || sandboxes == "off" else {
+                fail(usage: "smartpay serve: --sandboxes expects on or off, got \(sandboxes)")
+            }
             var options = ServeOptions(templatePath: common.template, binaryDirectory: common.binaryDirectory)
             options.host = host
             options.port = port
             options.awsPort = awsPort
             options.redisURL = redisURL ?? ProcessInfo.processInfo.environment["REDIS_URL"]
             options.warm = warm
+            options.sandboxes = sandboxes == "on"
+            options.sandboxDirectory = sandboxDir
             options.maximumConcurrency = maxConcurrency
             options.queueLimit = queueLimit
             options.stateDirectory = stateDir

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import SmartPayAuth
 import SmartPayCore
+import SmartPayIO
 import SmartPayRedis
 import SmartPayTemplate
 
@@ -22,6 +23,10 @@ public struct ServeOptions: Sendable {
     public var bus = EventBusOptions()
     /// Identity and limits at the gateway.
     public var gateway = GatewayGuardOptions()
+    /// Start the payment gateways' local sandboxes when no credentials are configured.
+    public var sandboxes = true
+    /// Where their launchers are.
+    public var sandboxDirectory = "infra/sandboxes"
 
     public init(templatePath: String, binaryDirectory: URL) {
         self.templatePath = templatePath
@@ -36,6 +41,12 @@ public enum Serve {
         async throws
     {
         let template = try TemplateLoader.load(options.templatePath)
+        var options = options
+        if options.awsPort == 0 {
+            // Functions call siblings through this endpoint (AWS_ENDPOINT_URL_LAMBDA), which they are told before
+            // it binds: pick the free port now rather than after.
+            options.awsPort = try LoopbackPort.free()
+        }
         var redis: EmbeddedRedis?
         let redisURL: String
         if let url = options.redisURL {
@@ -46,12 +57,22 @@ public enum Serve {
             redis = started
             redisURL = started.url
         }
-        let platform = try Platform(
-            template: template, binaryDirectory: options.binaryDirectory,
-            environment: [
-                "REDIS_URL": redisURL, "AWS_ENDPOINT_URL_LAMBDA": "http://\(options.host):\(options.awsPort)",
-            ],
-            maximumConcurrency: options.maximumConcurrency, queueLimit: options.queueLimit, logger: logger)
+        let sandboxes = await GatewaySandboxes.start(
+            .init(enabled: options.sandboxes, directory: options.sandboxDirectory),
+            environment: ProcessInfo.processInfo.environment, logger: logger)
+        let platform: Platform
+        do {
+            platform = try Platform(
+                template: template, binaryDirectory: options.binaryDirectory,
+                environment: sandboxes.environment.merging([
+                    "REDIS_URL": redisURL, "AWS_ENDPOINT_URL_LAMBDA": "http://\(options.host):\(options.awsPort)",
+                ]) { $1 },
+                maximumConcurrency: options.maximumConcurrency, queueLimit: options.queueLimit, logger: logger)
+        } catch {
+            await sandboxes.stop()
+            await redis?.stop()
+            throw error
+        }
         if options.warm { try await platform.warm() }
         let bus = try EventBus(
             template: template, redisURL: redisURL, target: platform, options: options.bus, logger: logger)
@@ -59,6 +80,7 @@ public enum Serve {
             try await bus.prepare()
         } catch {
             await platform.shutdown()
+            await sandboxes.stop()
             await redis?.stop()
             throw RuntimeError(
                 "cannot set up the event bus in Redis (\(RedisConfiguration.redacted(redisURL))): \(error)")
@@ -74,6 +96,7 @@ public enum Serve {
                     environment: ProcessInfo.processInfo.environment, stateDirectory: options.stateDirectory))
         } catch {
             await platform.shutdown()
+            await sandboxes.stop()
             await redis?.stop()
             throw RuntimeError("cannot set up identity and limits at the gateway: \(error)")
         }
@@ -143,6 +166,7 @@ public enum Serve {
         }
         RuntimeState.remove(from: options.stateDirectory)
         await platform.shutdown()
+        await sandboxes.stop()
         await redis?.stop()
         if let failure { throw failure }
         logger.info("stopped")

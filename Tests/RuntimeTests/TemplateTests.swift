@@ -21,9 +21,15 @@ struct TemplateTests {
         #expect(split.environment["FUNCTION_ARN_SELF"] == "arn:aws:lambda:us-east-1:000000000000:function:split")
         #expect(
             template.httpRoutes.map(\.routeKey) == [
-                "POST /fraud", "POST /fraud/reports", "POST /merchant/split", "POST /route", "POST /split",
-                "POST /split/{currency}",
+                "POST /fraud", "POST /fraud/reports", "POST /merchant/split", "POST /pay", "GET /payments",
+                "GET /payments/{id}", "POST /payments/{id}/cancel", "POST /payments/{id}/refund", "POST /route",
+                "POST /split", "POST /split/{currency}",
             ])
+        let pay = try #require(template.functions["pay"])
+        #expect(pay.binary == "pay" && pay.timeoutSeconds == 15)
+        #expect(
+            template.httpRoutes.first { $0.routeKey == "POST /payments/{id}/refund" }?.authorization
+                == RouteAuthorization(authorizer: "SmartPayJwt", scopes: ["payments:refund"]))
         let fraud = try #require(template.functions["fraud"])
         #expect(fraud.binary == "fraud" && fraud.timeoutSeconds == 5)
         #expect(

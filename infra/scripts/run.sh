@@ -60,6 +60,17 @@ demo curl -s -X POST "http://127.0.0.1:$PORT/route" -H 'content-type: applicatio
     -H "authorization: Bearer $route_token" --data-binary @events/route/decide.json
 demo curl -s -X POST "http://127.0.0.1:$PORT/route" -H 'content-type: application/json' \
     -H "authorization: Bearer $route_token" --data-binary @events/route/decide.json
+pay_token=$(.build/debug/smartpay token --sub m_42 --role merchant --scopes payments:write,payments:read,payments:refund)
+echo "\$ pay_token=\$(smartpay token --sub m_42 --role merchant --scopes payments:write,payments:read,payments:refund)"
+demo curl -s -X POST "http://127.0.0.1:$PORT/pay" -H 'content-type: application/json' \
+    -H "authorization: Bearer $pay_token" --data-binary @events/pay/card.json
+demo curl -s -i -X POST "http://127.0.0.1:$PORT/pay" -H 'content-type: application/json' \
+    -H "authorization: Bearer $pay_token" --data-binary @events/pay/card.json
+demo curl -s -X POST "http://127.0.0.1:$PORT/pay" -H 'content-type: application/json' \
+    -H "authorization: Bearer $pay_token" --data-binary @events/pay/card-declined.json
+demo curl -s -X POST "http://127.0.0.1:$PORT/pay" -H 'content-type: application/json' \
+    -H "authorization: Bearer $pay_token" --data-binary @events/pay/invalid-float-amount.json
+demo curl -s "http://127.0.0.1:$PORT/payments?limit=2" -H "authorization: Bearer $pay_token"
 demo .build/debug/smartpay events put events/bus/payment-processed.json
 demo .build/debug/smartpay events test-pattern --pattern events/bus/reward-pattern.json \
     --event events/bus/payment-processed-event.json

@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+import SmartPayIO
+
+/// The payment gateways' local sandboxes, for `smartpay serve` without gateway credentials: started on 127.0.0.1
+/// with the runtime, stopped with it, and handed to the functions as their gateway endpoints.
+///
+/// - Stripe: localstripe (`infra/sandboxes/localstripe_server.py`, installed by `make setup`), unless
+///   `STRIPE_API_KEY` is set, in which case the key and `STRIPE_API_BASE` pass through to the functions.
+final class GatewaySandboxes: @unchecked Sendable {
+    // @unchecked: `processes` is filled by `start` and emptied by `stop`, called in order by `Serve`.
+    private var processes: [(String, Subprocess)] = []
+    /// What the functions get: the endpoints and keys of each gateway, sandbox or real.
+    private(set) var environment: [String: String] = [:]
+
+    struct Options: Sendable {
+        var enabled = true
+        /// Where the sandbox launchers are (default `infra/sandboxes` under the working directory).
+        var directory = "infra/sandboxes"
+        /// The Python with the sandboxes' packages (default `.venv/bin/python`, or `SMARTPAY_PYTHON`).
+        var python: String?
+    }
+
+    static func start(_ options: Options, environment outer: [String: String], logger: Logger) async
+        -> GatewaySandboxes
+    {
+        let sandboxes = GatewaySandboxes()
+        if let key = outer["STRIPE_API_KEY"], !key.isEmpty {
+            sandboxes.environment["STRIPE_API_KEY"] = key
+            if let base = outer["STRIPE_API_BASE"] { sandboxes.environment["STRIPE_API_BASE"] = base }
+            logger.info(
+                "stripe: credentials from the environment",
+                metadata: ["base": .string(outer["STRIPE_API_BASE"] ?? "https://api.stripe.com")])
+        } else if options.enabled {
+            do {
+                let port = try await sandboxes.launch(
+                    "stripe", script: "localstripe_server.py", options: options, environment: outer)
+                sandboxes.environment["STRIPE_API_KEY"] = "sk_test_smartpay_local"
+                sandboxes.environment["STRIPE_API_BASE"] = "http://127.0.0.1:\(port)"
+                sandboxes.environment["STRIPE_DIALECT"] = "localstripe"
+                logger.info("stripe: localstripe sandbox", metadata: ["url": .string("http://127.0.0.1:\(port)")])
+            } catch {
+                logger.warning(
+                    "stripe: no sandbox and no STRIPE_API_KEY; card payments will fail with no_gateway",
+                    metadata: ["error": .string("\(error)")])
+            }
+        }
+        return sandboxes
+    }
+
+    private func launch(_ name: String, script: String, options: Options, environment: [String: String]) async throws
+        -> Int
+    {
+        let python = options.python ?? environment["SMARTPAY_PYTHON"] ?? ".venv/bin/python"
+        let path = URL(fileURLWithPath: options.directory).appendingPathComponent(script).path
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            throw RuntimeError("\(python) not found: run `make setup`")
+        }
+        guard FileManager.default.fileExists(atPath: path) else { throw RuntimeError("\(path) not found") }
+        let portFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "smartpay-\(name)-\(getpid()).port")
+        try? FileManager.default.removeItem(at: portFile)
+        let process = try Subprocess(
+            path: python, arguments: [path, "--host", "127.0.0.1", "--port", "0", "--port-file", portFile.path],
+            environment: environment, stdout: .standardError, newProcessGroup: true)
+        processes.append((name, process))
+        for _ in 0..<600 {
+            if process.reap() != nil { throw RuntimeError("the \(name) sandbox exited at start") }
+            if let text = try? String(contentsOf: portFile, encoding: .utf8), let port = Int(text) {
+                try? FileManager.default.removeItem(at: portFile)
+                return port
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw RuntimeError("the \(name) sandbox did not start within 15 s")
+    }
+
+    func stop() async {
+        for (_, process) in processes { await process.terminate() }
+        processes = []
+    }
+}

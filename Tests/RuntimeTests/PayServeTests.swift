@@ -1,0 +1,108 @@
+import Foundation
+import SmartPayCore
+import SmartPayHTTP
+import SmartPayRedis
+import SmartPayRuntime
+import TestSupport
+import Testing
+
+@Suite("the pay function under smartpay serve, offline: localstripe started by the runtime", .serialized)
+struct PayServeTests {
+    func token(_ platform: ServedPlatform, _ arguments: [String]) async throws -> String {
+        let result = try await ProcessRunner.run(
+            try Executables.built("smartpay"), arguments: ["token", "--state-dir", platform.state.path] + arguments)
+        #expect(result.status == 0, "\(result.stderrText)")
+        return result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func request(
+        _ platform: ServedPlatform, _ method: String, _ path: String, token: String, body: String? = nil,
+        headers: [(name: String, value: String)] = []
+    ) async throws -> HTTPClientResponse {
+        try await platform.http.execute(
+            HTTPClientRequest(
+                method: method, url: platform.api + path,
+                headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(token)")] + headers,
+                body: body.map { Array($0.utf8) }, timeout: .seconds(30)))
+    }
+
+    @Test(
+        "events/pay/card.json pays end to end: fraud and route invoked, Stripe's sandbox charged, the event on the bus; reads, refunds and errors"
+    )
+    func endToEnd() async throws {
+        let platform = try await ServedPlatform(template: "../../infra/template.yaml")
+        let merchant = try await token(
+            platform,
+            ["--sub", "m_42", "--role", "merchant", "--scopes", "payments:write,payments:read,payments:refund"])
+        let customer = try await token(platform, ["--sub", "c_7", "--role", "customer", "--scopes", "payments:read"])
+        let stranger = try await token(platform, ["--sub", "c_99", "--role", "customer", "--scopes", "payments:read"])
+        let card = String(
+            decoding: try Data(contentsOf: Executables.repositoryRoot.appendingPathComponent("events/pay/card.json")),
+            as: UTF8.self)
+
+        let paid = try await request(platform, "POST", "/pay", token: merchant, body: card)
+        let body = String(decoding: paid.body, as: UTF8.self)
+        #expect(paid.status == 201, "\(body)")
+        #expect(json(paid)["status"] as? String == "succeeded", "\(body)")
+        #expect(json(paid)["gateway"] as? String == "stripe")
+        #expect(json(paid)["fee"] as? Int == 105 && json(paid)["net"] as? Int == 2494)
+        #expect((json(paid)["risk"] as? [String: Any])?["tier"] as? String != nil, "fraud was asked")
+        #expect((json(paid)["decision_id"] as? String)?.hasPrefix("rd_") == true, "route was asked")
+        let id = try #require(json(paid)["id"] as? String)
+
+        let again = try await request(platform, "POST", "/pay", token: merchant, body: card)
+        #expect(again.header("idempotent-replayed") == "true" && json(again)["id"] as? String == id)
+
+        let mine = try await request(platform, "GET", "/payments/\(id)", token: customer)
+        #expect(mine.status == 200 && json(mine)["fee"] == nil && json(mine)["amount"] as? Int == 2599)
+        let theirs = try await request(platform, "GET", "/payments/\(id)", token: stranger)
+        #expect(theirs.status == 404)
+        let list = try await request(platform, "GET", "/payments?limit=5", token: merchant)
+        #expect((json(list)["data"] as? [[String: Any]])?.first?["id"] as? String == id)
+
+        let refund = try await request(
+            platform, "POST", "/payments/\(id)/refund", token: merchant, body: #"{"amount": 599}"#)
+        #expect(
+            json(refund)["status"] as? String == "partially_refunded", "\(String(decoding: refund.body, as: UTF8.self))"
+        )
+        let tooMuch = try await request(
+            platform, "POST", "/payments/\(id)/refund", token: merchant, body: #"{"amount": 2001}"#)
+        #expect(tooMuch.status == 422 && (json(tooMuch)["error"] as? [String: Any])?["field"] as? String == "amount")
+
+        for (file, field) in [
+            ("invalid-float-amount.json", "amount"), ("invalid-card-number.json", "payment_method.number"),
+            ("invalid-method.json", "payment_method.type"), ("invalid-currency.json", "currency"),
+        ] {
+            let event = try Data(contentsOf: Executables.repositoryRoot.appendingPathComponent("events/pay/\(file)"))
+            let refused = try await request(
+                platform, "POST", "/pay", token: merchant, body: String(decoding: event, as: UTF8.self))
+            #expect([400, 422].contains(refused.status), "\(file)")
+            #expect((json(refused)["error"] as? [String: Any])?["field"] as? String == field, "\(file)")
+        }
+        let declined = try await request(
+            platform, "POST", "/pay", token: merchant,
+            body: String(
+                decoding: try Data(
+                    contentsOf: Executables.repositoryRoot.appendingPathComponent("events/pay/card-declined.json")),
+                as: UTF8.self))
+        #expect(json(declined)["status"] as? String == "failed")
+        #expect((json(declined)["failure"] as? [String: Any])?["code"] as? String == "card_declined")
+
+        // The outbox's events went through the bus: route heard the outcome (its decision log has it), and the
+        // archive holds payment.processed and payment.refunded.
+        let url = try #require(RuntimeState.read(from: platform.state.path)?.redisURL)
+        let redis = try RedisClient(url: url)
+        var learned = false
+        for _ in 0..<200 where !learned {
+            let log = try await redis.send("XRANGE", "route:log", "-", "+").array ?? []
+            learned = log.contains { ($0.array?.last?.array ?? []).compactMap(\.string).first == "outcome" }
+            if !learned { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(learned, "payment.processed reached route through the bus")
+        let archive = try await redis.send("XRANGE", "smartpay:bus:default:archive", "-", "+")
+        let published = (archive.array ?? []).flatMap { $0.array?.last?.array ?? [] }.compactMap(\.string)
+        #expect(published.contains { $0.contains("payment.processed") && $0.contains(id) })
+        #expect(published.contains { $0.contains("payment.refunded") && $0.contains(id) })
+        #expect(try await platform.stop() == 0)
+    }
+}
