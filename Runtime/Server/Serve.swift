@@ -57,8 +57,10 @@ public enum Serve {
             redis = started
             redisURL = started.url
         }
+        // Only a template with the pay function needs payment gateways.
+        let needsGateways = template.functions.values.contains { $0.binary == "pay" }
         let sandboxes = await GatewaySandboxes.start(
-            .init(enabled: options.sandboxes, directory: options.sandboxDirectory),
+            .init(enabled: options.sandboxes && needsGateways, directory: options.sandboxDirectory),
             environment: ProcessInfo.processInfo.environment, logger: logger)
         let platform: Platform
         do {

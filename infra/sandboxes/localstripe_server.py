@@ -11,6 +11,8 @@ import argparse
 import logging
 import os
 import socket
+import threading
+import time
 
 from aiohttp import web
 import localstripe.resources as resources
@@ -23,6 +25,16 @@ def main():
     parser.add_argument("--port", type=int, default=8420)
     parser.add_argument("--port-file")
     args = parser.parse_args()
+
+    # Die with whoever started us: a runtime killed with SIGKILL must not leave its sandbox behind.
+    parent = os.getppid()
+
+    def watch_parent():
+        while os.getppid() == parent:
+            time.sleep(0.25)
+        os._exit(0)
+
+    threading.Thread(target=watch_parent, daemon=True).start()
 
     # Memory only: no shared pickle file between instances (and nothing left behind).
     resources.Store.dump_to_disk = lambda self: None
