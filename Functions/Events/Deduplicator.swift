@@ -1,3 +1,4 @@
+import SmartPayCore
 import SmartPayRedis
 
 /// Drops duplicate deliveries: the bus delivers at least once, so a consumer remembers the event ids it handled for
@@ -21,7 +22,7 @@ public struct Deduplicator: Sendable {
     func key(_ eventID: String) -> String { "smartpay:dedupe:\(namespace):\(eventID)" }
 
     var windowMilliseconds: String {
-        String(max(1, window.components.seconds * 1000 + window.components.attoseconds / 1_000_000_000_000_000))
+        String(max(1, window.wholeMilliseconds))
     }
 
     /// True the first time `eventID` is seen within the window (and marks it seen).

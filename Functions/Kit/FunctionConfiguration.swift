@@ -27,6 +27,12 @@ public struct FunctionConfiguration: Sendable {
 
     public subscript(key: String) -> String? { values[key] }
 
+    /// A value that is set and not empty (an empty variable means "not set", as in a template's `""`).
+    public func string(_ key: String) -> String? {
+        guard let value = values[key], !value.isEmpty else { return nil }
+        return value
+    }
+
     /// A required value.
     /// - Throws: `FunctionError.internal` naming the missing variable.
     public func require(_ key: String) throws(FunctionError) -> String {

@@ -132,6 +132,18 @@ public struct FunctionError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Runs `body`; a failure of type `E` — the client of a store or service the function depends on — becomes
+    /// `unavailable` (503, retryable) reading "the {what} is unavailable: {error}". Other errors pass unchanged.
+    public static func unavailable<E: Error, T>(
+        on _: E.Type, _ what: String, _ body: () async throws -> T
+    ) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as E {
+            throw FunctionError(.unavailable, "the \(what) is unavailable: \(error)", underlying: error)
+        }
+    }
+
     /// Lambda's error document: `{"errorType": …, "errorMessage": …}`.
     public var errorDocument: [UInt8] {
         JSONValue.object(["errorType": .string(code.errorType), "errorMessage": .string(message)]).serialized()

@@ -142,11 +142,7 @@ public struct FraudHandler: FunctionHandler {
 
     /// Store failures (Redis down) are retryable; the store's own refusals are not.
     func storeCall<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as RedisError {
-            throw FunctionError(.unavailable, "the fraud store is unavailable: \(error.description)", underlying: error)
-        }
+        try await FunctionError.unavailable(on: RedisError.self, "fraud store", body)
     }
 
     static func detectedEvent(_ transaction: FraudTransaction, _ verdict: FraudVerdict) -> OutgoingEvent {

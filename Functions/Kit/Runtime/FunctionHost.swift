@@ -27,8 +27,7 @@ public struct InvocationMetadata: Sendable {
 
     /// Metadata for a local invocation with a fresh request id and `timeout` from now.
     public static func local(timeout: Duration) -> InvocationMetadata {
-        let (seconds, attoseconds) = timeout.components
-        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let milliseconds = timeout.wholeMilliseconds
         return InvocationMetadata(
             requestID: UUID().uuidString.lowercased(),
             deadlineEpochMilliseconds: Timestamp.now().millisecondsSinceEpoch + milliseconds)
@@ -211,8 +210,7 @@ public final class FunctionHost<Handler: FunctionHandler>: Sendable {
     static func timeoutDescription(from start: ContinuousClock.Instant, to deadline: ContinuousClock.Instant) -> String
     {
         let remaining = deadline - start
-        let (wholeSeconds, attoseconds) = remaining.components
-        let milliseconds = wholeSeconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let milliseconds = remaining.wholeMilliseconds
         let nearest = (milliseconds + 500) / 1000 * 1000
         if nearest > 0, milliseconds <= nearest, nearest - milliseconds <= 50 {
             return seconds(.milliseconds(nearest))

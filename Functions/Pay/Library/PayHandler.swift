@@ -38,9 +38,9 @@ public struct PayHandler: FunctionHandler {
         let http = HTTPClient()
         let timeout = Duration.milliseconds(try configuration.integer("PAY_GATEWAY_TIMEOUT_MS", default: 4000))
         var adapters: [any PaymentGateway] = []
-        let stripeBase = configuration["STRIPE_API_BASE"].flatMap { $0.isEmpty ? nil : $0 }
-        if let key = configuration["STRIPE_API_KEY"], !key.isEmpty {
-            let dialectName = configuration["STRIPE_DIALECT"].flatMap { $0.isEmpty ? nil : $0 } ?? "stripe"
+        let stripeBase = configuration.string("STRIPE_API_BASE")
+        if let key = configuration.string("STRIPE_API_KEY") {
+            let dialectName = configuration.string("STRIPE_DIALECT") ?? "stripe"
             guard let dialect = StripeGateway.Dialect(rawValue: dialectName) else {
                 throw FunctionError(
                     .invalidRequest, "STRIPE_DIALECT: expected stripe or localstripe, got \(dialectName)")
@@ -54,8 +54,8 @@ public struct PayHandler: FunctionHandler {
         }
         let siblings = InvokedSiblings(
             invoker: LambdaInvoker(environment: configuration.values, http: http),
-            fraudFunction: configuration["PAY_FRAUD_FUNCTION"].flatMap { $0.isEmpty ? nil : $0 } ?? "fraud",
-            routeFunction: configuration["PAY_ROUTE_FUNCTION"].flatMap { $0.isEmpty ? nil : $0 } ?? "route")
+            fraudFunction: configuration.string("PAY_FRAUD_FUNCTION") ?? "fraud",
+            routeFunction: configuration.string("PAY_ROUTE_FUNCTION") ?? "route")
         self.init(
             service: PayService(
                 store: RedisPaymentStore(redis: redis), gateways: GatewayRegistry(adapters), risk: siblings,
@@ -163,12 +163,7 @@ public struct PayHandler: FunctionHandler {
 
     func saveMerchant(_ fields: EventFields) async throws -> Output {
         let id = try fields.string("merchant_id", required: true)!
-        let settings = service.settings
-        var profile =
-            try await service.store.merchant(id)
-            ?? MerchantProfile(
-                id: id, feeBasisPoints: settings.defaultFeeBasisPoints, feeFixed: settings.defaultFeeFixed,
-                highRisk: settings.defaultHighRisk)
+        var profile = try await service.store.merchant(id) ?? service.defaultMerchant(id)
         if fields.has("fee_bps") {
             let bps = try fields.minorUnits("fee_bps")
             guard (0...10_000).contains(bps) else {

@@ -23,13 +23,13 @@ public struct PaySettings: Sendable {
         guard defaultFeeBasisPoints >= 0, defaultFeeBasisPoints <= 10_000, defaultFeeFixed >= 0 else {
             throw FunctionError(.invalidRequest, "PAY_FEE_BPS must be 0–10000 and PAY_FEE_FIXED not negative")
         }
-        if let policy = configuration["PAY_HIGH_RISK"], !policy.isEmpty {
+        if let policy = configuration.string("PAY_HIGH_RISK") {
             guard let parsed = MerchantProfile.HighRiskPolicy(rawValue: policy) else {
                 throw FunctionError(.invalidRequest, "PAY_HIGH_RISK: expected decline or review, got \(policy)")
             }
             defaultHighRisk = parsed
         }
-        if let country = configuration["PAY_DEFAULT_COUNTRY"], !country.isEmpty { defaultCountry = country }
+        if let country = configuration.string("PAY_DEFAULT_COUNTRY") { defaultCountry = country }
         idempotencyWait = .milliseconds(try configuration.integer("PAY_IDEMPOTENCY_WAIT_MS", default: 8000))
     }
 }
@@ -155,8 +155,10 @@ public struct PayService: Sendable {
         _ request: PaymentRequest, paymentID: String, caller: Caller, completing: IdempotencyRecord?, logger: Logger
     ) async throws -> Payment {
         let now = Timestamp.now()
-        let merchant =
-            try await storeCall { try await store.merchant(request.merchantID) } ?? defaultMerchant(request.merchantID)
+        // The two profiles in parallel: two round trips on the hot path, not one after the other.
+        async let merchantProfile = storeCall { try await store.merchant(request.merchantID) }
+        async let customerProfile = storeCall { try await store.customer(request.customerID) }
+        let merchant = try await merchantProfile ?? defaultMerchant(request.merchantID)
         let fee: Int64
         do {
             fee = try merchant.fee(on: request.money)
@@ -176,8 +178,7 @@ public struct PayService: Sendable {
             ], created: now, updated: now, version: 0)
 
         // Compliance: the customer's KYC level and limits. Over a limit the payment fails; nothing is charged.
-        let level =
-            try await storeCall { try await store.customer(request.customerID) }?.kycLevel ?? compliance.defaultLevel
+        let level = try await customerProfile?.kycLevel ?? compliance.defaultLevel
         guard let limits = compliance.limits(level: level, currency: request.money.currency) else {
             try payment.fail(
                 "kyc_level_unknown", "the customer's KYC level \(level) has no limits configured", source: "compliance")
@@ -279,7 +280,7 @@ public struct PayService: Sendable {
             if case .failure(let error) = result, error.kind == .timeout {
                 do { result = .success(try await gateway.charge(request)) } catch { result = .failure(error) }
             }
-            let latency = Int((ContinuousClock.now - started).milliseconds)
+            let latency = Int((ContinuousClock.now - started).wholeMilliseconds)
             switch result {
             case .success(let outcome):
                 switch outcome {
@@ -329,13 +330,16 @@ public struct PayService: Sendable {
         events extra: [OutgoingEvent] = []
     ) async throws -> Payment {
         let events = Self.events(for: payment) + extra
-        var lastError: (any Error)?
-        for attempt in 0..<4 {
-            if attempt > 0 { try? await Task.sleep(for: .milliseconds(50 << attempt)) }
-            var outcome = completing
+        // The stored answer is the payment as written (its version one up), rendered once for every try.
+        var outcome = completing
+        if outcome != nil {
             var view = payment
             view.version = expectedVersion + 1
             outcome?.response = PaymentView.render(view, for: caller)
+        }
+        var lastError: (any Error)?
+        for attempt in 0..<4 {
+            if attempt > 0 { try? await Task.sleep(for: .milliseconds(50 << attempt)) }
             do {
                 let written = try await store.commit(
                     payment, expectedVersion: expectedVersion, events: events, completing: outcome)
@@ -387,12 +391,7 @@ public struct PayService: Sendable {
     }
 
     func storeCall<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as RedisError {
-            throw FunctionError(
-                .unavailable, "the payment store is unavailable: \(error.description)", underlying: error)
-        }
+        try await FunctionError.unavailable(on: RedisError.self, "payment store", body)
     }
 }
 
@@ -447,8 +446,4 @@ extension Payment {
                 number: number, gateway: gateway, outcome: outcome, latencyMs: latency, errorCode: code,
                 reference: reference, idempotencyKey: key, at: .now()))
     }
-}
-
-extension Duration {
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }

@@ -17,10 +17,7 @@ public enum PaymentView {
             "amount_refunded": .number(String(payment.amountRefunded)),
             "metadata": .object(payment.metadata.mapValues(JSONValue.string)),
             "created": .string(payment.created.description), "updated": .string(payment.updated.description),
-            "risk": payment.risk.map {
-                .object(["score": .number(String($0.score)), "tier": .string($0.tier.rawValue)])
-            }
-                ?? .null,
+            "risk": payment.risk.map { risk($0, reasons: false) } ?? .null,
             "flagged": .bool(payment.flagged),
         ]
         if let description = payment.description { body["description"] = .string(description) }
@@ -41,12 +38,7 @@ public enum PaymentView {
         body["net"] = .number(String(payment.net))
         body["decision_id"] = payment.decisionID.map(JSONValue.string) ?? .null
         body["gateway_reference"] = payment.gatewayReference.map(JSONValue.string) ?? .null
-        if let risk = payment.risk {
-            body["risk"] = .object([
-                "score": .number(String(risk.score)), "tier": .string(risk.tier.rawValue),
-                "reasons": .array(risk.reasons.map(JSONValue.string)),
-            ])
-        }
+        body["risk"] = payment.risk.map { risk($0, reasons: true) } ?? .null
         body["attempts"] = .array(
             payment.attempts.map { attempt in
                 var entry: [String: JSONValue] = [
@@ -66,5 +58,12 @@ public enum PaymentView {
                 ])
             })
         return .object(body)
+    }
+
+    /// Score and tier for everyone; the reasons (which features pushed the score) for the merchant.
+    static func risk(_ risk: Payment.Risk, reasons: Bool) -> JSONValue {
+        var fields: [String: JSONValue] = ["score": .number(String(risk.score)), "tier": .string(risk.tier.rawValue)]
+        if reasons { fields["reasons"] = .array(risk.reasons.map(JSONValue.string)) }
+        return .object(fields)
     }
 }

@@ -202,12 +202,7 @@ public struct RouteHandler: FunctionHandler {
     func stickyKey(_ key: String) -> String { store.prefix + "idempotency:" + key }
 
     func storeCall<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as RedisError {
-            throw FunctionError(
-                .unavailable, "the routing store is unavailable: \(error.description)", underlying: error)
-        }
+        try await FunctionError.unavailable(on: RedisError.self, "routing store", body)
     }
 
     static func encode(_ decision: StoredDecision) throws -> String {

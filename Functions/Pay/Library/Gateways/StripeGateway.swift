@@ -159,19 +159,6 @@ public struct StripeGateway: PaymentGateway {
         return (response.status, json)
     }
 
-    /// `application/x-www-form-urlencoded`: everything but RFC 3986's unreserved characters percent-encoded.
-    static func formEncode(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                out += "%" + Hex.encode([byte]).uppercased()
-            }
-        }
-        return out
-    }
+    /// `application/x-www-form-urlencoded`: RFC 3986's unreserved characters as they are, the rest percent-encoded.
+    static func formEncode(_ text: String) -> String { PercentEncoding.encode(text) }
 }

@@ -36,7 +36,7 @@ public struct Compliance: Sendable {
     /// - Throws: `FunctionError.invalidRequest` naming the setting when it cannot be used.
     public init(configuration: FunctionConfiguration) throws(FunctionError) {
         var levels = Self.standardLevels
-        if let text = configuration["PAY_KYC_LIMITS"], !text.isEmpty {
+        if let text = configuration.string("PAY_KYC_LIMITS") {
             guard case .object(let table)? = try? JSONParser().parse(Array(text.utf8)) else {
                 throw FunctionError(.invalidRequest, "PAY_KYC_LIMITS: expected a JSON object of levels")
             }
@@ -58,7 +58,7 @@ public struct Compliance: Sendable {
                 }
             }
         }
-        let level = configuration["PAY_DEFAULT_KYC_LEVEL"].flatMap { $0.isEmpty ? nil : $0 } ?? "basic"
+        let level = configuration.string("PAY_DEFAULT_KYC_LEVEL") ?? "basic"
         guard levels[level] != nil else {
             throw FunctionError(.invalidRequest, "PAY_DEFAULT_KYC_LEVEL: no level \(level) in the limits")
         }
