@@ -46,6 +46,10 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
         return text + zone
     }
 
+    /// ISO 8601's basic format in UTC to the second, `20261122T101530Z`: SigV4's `X-Amz-Date`, Amazon Pay's
+    /// `x-amz-pay-date`.
+    public var basicFormat: String { format(fractional: false).filter { $0 != "-" && $0 != ":" } }
+
     /// Parses RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; a space may stand for the `T`.
     /// - Throws: `TimestampError.malformed` naming what did not parse.
     public init(rfc3339 text: String) throws(TimestampError) {

@@ -79,10 +79,7 @@ public enum SigV4 {
     }
 
     /// `20261122T101530Z`.
-    static func amzDate(_ date: Timestamp) -> String {
-        let text = date.format(fractional: false)  // 2026-11-22T10:15:30Z
-        return text.filter { $0 != "-" && $0 != ":" }
-    }
+    static func amzDate(_ date: Timestamp) -> String { date.basicFormat }
 
     /// RFC 3986 percent-encoding of everything but the unreserved characters.
     static func uriEncode(_ text: String) -> String { PercentEncoding.encode(text) }

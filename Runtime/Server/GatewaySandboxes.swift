@@ -7,9 +7,13 @@ import SmartPayIO
 ///
 /// - Stripe: localstripe (`infra/sandboxes/localstripe_server.py`, installed by `make setup`), unless
 ///   `STRIPE_API_KEY` is set, in which case the key and `STRIPE_API_BASE` pass through to the functions.
+/// - Amazon Pay: `infra/sandboxes/amazonpay_sandbox.py` with a key pair made at start, unless
+///   `AMAZON_PAY_PUBLIC_KEY_ID` is set, in which case the `AMAZON_PAY_*` settings pass through.
 final class GatewaySandboxes: @unchecked Sendable {
     // @unchecked: `processes` is filled by `start` and emptied by `stop`, called in order by `Serve`.
     private var processes: [(String, Subprocess)] = []
+    /// Files the sandboxes wrote for the functions (the Amazon Pay sandbox's private key), removed at stop.
+    private var files: [URL] = []
     /// What the functions get: the endpoints and keys of each gateway, sandbox or real.
     private(set) var environment: [String: String] = [:]
 
@@ -45,12 +49,42 @@ final class GatewaySandboxes: @unchecked Sendable {
                     metadata: ["error": .string("\(error)")])
             }
         }
+        if let keyID = outer["AMAZON_PAY_PUBLIC_KEY_ID"], !keyID.isEmpty {
+            for name in [
+                "AMAZON_PAY_PUBLIC_KEY_ID", "AMAZON_PAY_PRIVATE_KEY", "AMAZON_PAY_PRIVATE_KEY_FILE",
+                "AMAZON_PAY_REGION",
+                "AMAZON_PAY_ENVIRONMENT", "AMAZON_PAY_API_BASE",
+            ] {
+                if let value = outer[name] { sandboxes.environment[name] = value }
+            }
+            logger.info("amazon_pay: credentials from the environment")
+        } else if options.enabled {
+            // The sandbox makes the merchant's key pair and hands over the private half in a file only we can read.
+            let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "smartpay-amazonpay-\(getpid()).pem")
+            do {
+                let port = try await sandboxes.launch(
+                    "amazon_pay", script: "amazonpay_sandbox.py", options: options, environment: outer,
+                    arguments: ["--public-key-id", Self.amazonPayKeyID, "--private-key-out", keyFile.path])
+                sandboxes.files.append(keyFile)
+                sandboxes.environment["AMAZON_PAY_PUBLIC_KEY_ID"] = Self.amazonPayKeyID
+                sandboxes.environment["AMAZON_PAY_PRIVATE_KEY_FILE"] = keyFile.path
+                sandboxes.environment["AMAZON_PAY_API_BASE"] = "http://127.0.0.1:\(port)"
+                logger.info("amazon_pay: Amazon Pay sandbox", metadata: ["url": .string("http://127.0.0.1:\(port)")])
+            } catch {
+                logger.warning(
+                    "amazon_pay: no sandbox and no AMAZON_PAY_PUBLIC_KEY_ID; Amazon Pay is off",
+                    metadata: ["error": .string("\(error)")])
+            }
+        }
         return sandboxes
     }
 
-    private func launch(_ name: String, script: String, options: Options, environment: [String: String]) async throws
-        -> Int
-    {
+    static let amazonPayKeyID = "SMARTPAY-LOCAL-SANDBOX"
+
+    private func launch(
+        _ name: String, script: String, options: Options, environment: [String: String], arguments: [String] = []
+    ) async throws -> Int {
         let python = options.python ?? environment["SMARTPAY_PYTHON"] ?? ".venv/bin/python"
         let path = URL(fileURLWithPath: options.directory).appendingPathComponent(script).path
         guard FileManager.default.isExecutableFile(atPath: python) else {
@@ -61,7 +95,8 @@ final class GatewaySandboxes: @unchecked Sendable {
             "smartpay-\(name)-\(getpid()).port")
         try? FileManager.default.removeItem(at: portFile)
         let process = try Subprocess(
-            path: python, arguments: [path, "--host", "127.0.0.1", "--port", "0", "--port-file", portFile.path],
+            path: python,
+            arguments: [path, "--host", "127.0.0.1", "--port", "0", "--port-file", portFile.path] + arguments,
             environment: environment, stdout: .standardError, newProcessGroup: true)
         processes.append((name, process))
         for _ in 0..<600 {
@@ -78,5 +113,7 @@ final class GatewaySandboxes: @unchecked Sendable {
     func stop() async {
         for (_, process) in processes { await process.terminate() }
         processes = []
+        for file in files { try? FileManager.default.removeItem(at: file) }
+        files = []
     }
 }

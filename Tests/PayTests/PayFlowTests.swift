@@ -37,21 +37,23 @@ struct Harness {
 
     init(
         redis server: RedisServer, stripes: [(name: String, base: String)], risk: FixedRisk = FixedRisk(),
-        order: [String]? = nil, timeout: Duration = .seconds(5)
+        order: [String]? = nil, timeout: Duration = .seconds(5), others: [any PaymentGateway] = []
     ) {
         redis = RedisClient(configuration: server.configuration)
         store = RedisPaymentStore(redis: redis)
         let http = HTTPClient()
-        let gateways = stripes.map {
-            StripeGateway(
-                name: $0.name, apiKey: LocalStripe.apiKey, baseURL: $0.base, dialect: .localstripe, http: http,
-                timeout: timeout)
-        }
+        let gateways =
+            stripes.map {
+                StripeGateway(
+                    name: $0.name, apiKey: LocalStripe.apiKey, baseURL: $0.base, dialect: .localstripe, http: http,
+                    timeout: timeout) as any PaymentGateway
+            } + others
         var settings = PaySettings()
         settings.idempotencyWait = .seconds(20)
         service = PayService(
             store: store, gateways: GatewayRegistry(gateways), risk: risk,
-            router: FixedRouter(order: order ?? stripes.map(\.name)), settings: settings)
+            router: FixedRouter(order: order ?? (stripes.map(\.name) + others.map(\.name))),
+            settings: settings)
     }
 
     func pay(_ text: String, key: String? = nil, request: String = UUID().uuidString) async throws -> PayAnswer {

@@ -88,6 +88,16 @@ struct PayServeTests {
         #expect(json(declined)["status"] as? String == "failed")
         #expect((json(declined)["failure"] as? [String: Any])?["code"] as? String == "card_declined")
 
+        // Amazon Pay through its sandbox, which serve started with a fresh key pair and which checks every signature.
+        let amazon = try await request(
+            platform, "POST", "/pay", token: merchant,
+            body: String(
+                decoding: try Data(
+                    contentsOf: Executables.repositoryRoot.appendingPathComponent("events/pay/wallet-amazon-pay.json")),
+                as: UTF8.self))
+        #expect(json(amazon)["status"] as? String == "succeeded", "\(String(decoding: amazon.body, as: UTF8.self))")
+        #expect(json(amazon)["gateway"] as? String == "amazon_pay")
+
         // The outbox's events went through the bus: route heard the outcome (its decision log has it), and the
         // archive holds payment.processed and payment.refunded.
         let url = try #require(RuntimeState.read(from: platform.state.path)?.redisURL)

@@ -1,3 +1,4 @@
+import Foundation
 import FunctionKit
 import Logging
 import SmartPayCore
@@ -13,7 +14,7 @@ import SmartPayRedis
 /// same operations — `pay` (the default), `get`, `list`, `refund`, `cancel` — plus `merchant.save` and
 /// `customer.save` for the profiles (fees, high-risk policy, KYC level).
 ///
-/// Configuration: `REDIS_URL`; gateways — `STRIPE_API_KEY`, `STRIPE_API_BASE`; siblings — `PAY_FRAUD_FUNCTION`
+/// Configuration: `REDIS_URL`; gateways — `STRIPE_API_KEY`, `STRIPE_API_BASE`, `AMAZON_PAY_*` (see `amazonPay`); siblings — `PAY_FRAUD_FUNCTION`
 /// (`fraud`), `PAY_ROUTE_FUNCTION` (`route`), `AWS_ENDPOINT_URL_LAMBDA`; policy — see `PaySettings`, `Compliance`.
 public struct PayHandler: FunctionHandler {
     public typealias Event = JSONValue
@@ -52,6 +53,7 @@ public struct PayHandler: FunctionHandler {
         } else if stripeBase != nil {
             throw FunctionError(.invalidRequest, "STRIPE_API_BASE is set but STRIPE_API_KEY is not")
         }
+        if let amazon = try Self.amazonPay(configuration, http: http, timeout: timeout) { adapters.append(amazon) }
         let siblings = InvokedSiblings(
             invoker: LambdaInvoker(environment: configuration.values, http: http),
             fraudFunction: configuration.string("PAY_FRAUD_FUNCTION") ?? "fraud",
@@ -63,6 +65,50 @@ public struct PayHandler: FunctionHandler {
                 settings: try PaySettings(configuration: configuration)))
         context.logger.info(
             "pay ready", metadata: ["gateways": .string(adapters.map(\.name).joined(separator: ","))])
+    }
+
+    /// Amazon Pay when `AMAZON_PAY_PUBLIC_KEY_ID` is set, with the private key from `AMAZON_PAY_PRIVATE_KEY_FILE`
+    /// (or the PEM itself in `AMAZON_PAY_PRIVATE_KEY`), `AMAZON_PAY_REGION` (us, eu, jp), `AMAZON_PAY_ENVIRONMENT`
+    /// (sandbox, live) and `AMAZON_PAY_API_BASE`.
+    static func amazonPay(_ configuration: FunctionConfiguration, http: HTTPClient, timeout: Duration) throws
+        -> AmazonPayGateway?
+    {
+        guard let keyID = configuration.string("AMAZON_PAY_PUBLIC_KEY_ID") else {
+            for name in ["AMAZON_PAY_PRIVATE_KEY", "AMAZON_PAY_PRIVATE_KEY_FILE", "AMAZON_PAY_API_BASE"]
+            where configuration.string(name) != nil {
+                throw FunctionError(.invalidRequest, "\(name) is set but AMAZON_PAY_PUBLIC_KEY_ID is not")
+            }
+            return nil
+        }
+        let pem: String
+        if let file = configuration.string("AMAZON_PAY_PRIVATE_KEY_FILE") {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw FunctionError(.invalidRequest, "AMAZON_PAY_PRIVATE_KEY_FILE: cannot read \(file)")
+            }
+            pem = text
+        } else if let text = configuration.string("AMAZON_PAY_PRIVATE_KEY") {
+            pem = text
+        } else {
+            throw FunctionError(
+                .invalidRequest,
+                "AMAZON_PAY_PUBLIC_KEY_ID is set but neither AMAZON_PAY_PRIVATE_KEY_FILE nor AMAZON_PAY_PRIVATE_KEY")
+        }
+        let regionName = configuration.string("AMAZON_PAY_REGION") ?? "us"
+        guard let region = AmazonPayGateway.Region(rawValue: regionName) else {
+            throw FunctionError(.invalidRequest, "AMAZON_PAY_REGION: expected us, eu or jp, got \(regionName)")
+        }
+        let environment = configuration.string("AMAZON_PAY_ENVIRONMENT") ?? "sandbox"
+        guard environment == "sandbox" || environment == "live" else {
+            throw FunctionError(
+                .invalidRequest, "AMAZON_PAY_ENVIRONMENT: expected sandbox or live, got \(environment)")
+        }
+        do {
+            return try AmazonPayGateway(
+                publicKeyID: keyID, privateKeyPEM: pem, region: region, sandbox: environment == "sandbox",
+                baseURL: configuration.string("AMAZON_PAY_API_BASE"), http: http, timeout: timeout)
+        } catch {
+            throw FunctionError(.invalidRequest, "Amazon Pay: \(error.message)")
+        }
     }
 
     public func handle(_ event: JSONValue, context: InvocationContext) async throws -> Output {
