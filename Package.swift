@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "FunctionKit", targets: ["FunctionKit"]),
         .library(name: "SmartPayInvoke", targets: ["SmartPayInvoke"]),
         .library(name: "SmartPayEvents", targets: ["SmartPayEvents"]),
+        .library(name: "SmartPaySolana", targets: ["SmartPaySolana"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -51,6 +52,14 @@ let package = Package(
             name: "SmartPayHTTP",
             dependencies: ["CCurl", "SmartPayIO"],
             path: "Functions/Clients/HTTP",
+            swiftSettings: strict
+        ),
+        // Solana: base58, keys, legacy transactions signed with ed25519, and the JSON-RPC client (pay's pay-in,
+        // reward's mints).
+        .target(
+            name: "SmartPaySolana",
+            dependencies: ["SmartPayCore", "SmartPayHTTP", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Functions/Clients/Solana",
             swiftSettings: strict
         ),
         // Middle: the function harness.
@@ -174,7 +183,7 @@ let package = Package(
             name: "PayFunction",
             dependencies: [
                 "FunctionKit", "SmartPayCore", "SmartPayRedis", "SmartPayEvents", "SmartPayHTTP", "SmartPayInvoke",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "SmartPaySolana", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -220,7 +229,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "SmartPayRedis", "SmartPayIO", "SmartPayHTTP",
+                "SmartPayRedis", "SmartPayIO", "SmartPayHTTP", "SmartPaySolana",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -264,8 +273,9 @@ let package = Package(
             name: "PayTests",
             dependencies: [
                 "PayFunction", "FunctionKit", "SmartPayCore", "SmartPayRedis", "SmartPayHTTP", "SmartPayEvents",
-                "TestSupport",
+                "SmartPaySolana", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             path: "Tests/PayTests"
         ),
@@ -279,8 +289,8 @@ let package = Package(
             name: "SmartPayRuntimeTests",
             dependencies: [
                 "SmartPayRuntime", "SmartPayTemplate", "SmartPayHTTP", "SmartPayInvoke", "SmartPayCore", "TestSupport",
-                "SmartPayEvents", "SmartPayRedis", "SmartPayBus", "SmartPayAuth", "smartpay", "split", "probe", "fraud",
-                "route",
+                "SmartPayEvents", "SmartPayRedis", "SmartPayBus", "SmartPayAuth", "SmartPaySolana", "smartpay", "split",
+                "probe", "fraud", "route", "pay",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

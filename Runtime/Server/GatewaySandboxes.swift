@@ -9,6 +9,8 @@ import SmartPayIO
 ///   `STRIPE_API_KEY` is set, in which case the key and `STRIPE_API_BASE` pass through to the functions.
 /// - Amazon Pay: `infra/sandboxes/amazonpay_sandbox.py` with a key pair made at start, unless
 ///   `AMAZON_PAY_PUBLIC_KEY_ID` is set, in which case the `AMAZON_PAY_*` settings pass through.
+/// - Solana: `infra/sandboxes/solana_sandbox.py` (a JSON-RPC node over LiteSVM) with a funded receiving wallet,
+///   unless `SOLANA_RPC_URL` is set, in which case the `SOLANA_*` settings pass through.
 final class GatewaySandboxes: @unchecked Sendable {
     // @unchecked: `processes` is filled by `start` and emptied by `stop`, called in order by `Serve`.
     private var processes: [(String, Subprocess)] = []
@@ -16,6 +18,15 @@ final class GatewaySandboxes: @unchecked Sendable {
     private var files: [URL] = []
     /// What the functions get: the endpoints and keys of each gateway, sandbox or real.
     private(set) var environment: [String: String] = [:]
+
+    /// Each gateway's endpoint, for `serve.json`.
+    var endpoints: [String: String] {
+        var endpoints: [String: String] = [:]
+        endpoints["stripe"] = environment["STRIPE_API_BASE"]
+        endpoints["amazon_pay"] = environment["AMAZON_PAY_API_BASE"]
+        endpoints["solana"] = environment["SOLANA_RPC_URL"]
+        return endpoints
+    }
 
     struct Options: Sendable {
         var enabled = true
@@ -74,6 +85,33 @@ final class GatewaySandboxes: @unchecked Sendable {
             } catch {
                 logger.warning(
                     "amazon_pay: no sandbox and no AMAZON_PAY_PUBLIC_KEY_ID; Amazon Pay is off",
+                    metadata: ["error": .string("\(error)")])
+            }
+        }
+        if let url = outer["SOLANA_RPC_URL"], !url.isEmpty {
+            for name in [
+                "SOLANA_RPC_URL", "SOLANA_RECIPIENT", "SOLANA_RECIPIENT_KEY_FILE", "SOLANA_USDC_MINT",
+                "SOLANA_SOL_PRICE_USD_CENTS", "SOLANA_PAYMENT_WINDOW_S", "SOLANA_WATCH_INTERVAL_MS",
+            ] {
+                if let value = outer[name] { sandboxes.environment[name] = value }
+            }
+            logger.info("solana: RPC from the environment", metadata: ["url": .string(url)])
+        } else if options.enabled {
+            // The sandbox funds the platform's receiving wallet (a new account must hold rent) and hands over its key.
+            let wallet = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "smartpay-solana-recipient-\(getpid()).json")
+            do {
+                let port = try await sandboxes.launch(
+                    "solana", script: "solana_sandbox.py", options: options, environment: outer,
+                    arguments: ["--fund-wallet", wallet.path])
+                sandboxes.files.append(wallet)
+                sandboxes.environment["SOLANA_RPC_URL"] = "http://127.0.0.1:\(port)"
+                sandboxes.environment["SOLANA_RECIPIENT_KEY_FILE"] = wallet.path
+                logger.info(
+                    "solana: JSON-RPC sandbox over LiteSVM", metadata: ["url": .string("http://127.0.0.1:\(port)")])
+            } catch {
+                logger.warning(
+                    "solana: no sandbox and no SOLANA_RPC_URL; crypto payments will fail with no_gateway",
                     metadata: ["error": .string("\(error)")])
             }
         }

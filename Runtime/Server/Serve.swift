@@ -158,7 +158,7 @@ public enum Serve {
                 ])
             let state = RuntimeState(
                 redisURL: redisURL, httpAPI: "http://\(options.host):\(ports["api"]!)",
-                awsEndpoint: "http://\(options.host):\(ports["aws"]!)")
+                awsEndpoint: "http://\(options.host):\(ports["aws"]!)", gateways: sandboxes.endpoints)
             state.write(to: options.stateDirectory)
             ready?(ports["api"]!, ports["aws"]!)
             let signal = await signals.wait()
@@ -216,11 +216,15 @@ public struct RuntimeState: Sendable {
     public let redisURL: String
     public let httpAPI: String
     public let awsEndpoint: String
+    /// The gateways' endpoints the functions were given (`stripe`, `amazon_pay`, `solana`): a local sandbox's, or
+    /// the one from the environment.
+    public let gateways: [String: String]
 
-    public init(redisURL: String, httpAPI: String, awsEndpoint: String) {
+    public init(redisURL: String, httpAPI: String, awsEndpoint: String, gateways: [String: String] = [:]) {
         self.redisURL = redisURL
         self.httpAPI = httpAPI
         self.awsEndpoint = awsEndpoint
+        self.gateways = gateways
     }
 
     static func path(in directory: String) -> String {
@@ -230,7 +234,7 @@ public struct RuntimeState: Sendable {
     func write(to directory: String) {
         let json = JSONValue.object([
             "redis_url": .string(redisURL), "http_api": .string(httpAPI), "aws_endpoint": .string(awsEndpoint),
-            "pid": .number(String(getpid())),
+            "pid": .number(String(getpid())), "gateways": .object(gateways.mapValues(JSONValue.string)),
         ])
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: Self.path(in: directory), contents: Data(json.serialized()))
@@ -245,6 +249,7 @@ public struct RuntimeState: Sendable {
         else { return nil }
         return RuntimeState(
             redisURL: url, httpAPI: json["http_api"]?.stringValue ?? "",
-            awsEndpoint: json["aws_endpoint"]?.stringValue ?? "")
+            awsEndpoint: json["aws_endpoint"]?.stringValue ?? "",
+            gateways: json["gateways"]?.objectValue?.compactMapValues(\.stringValue) ?? [:])
     }
 }

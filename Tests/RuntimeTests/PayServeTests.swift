@@ -3,10 +3,11 @@ import SmartPayCore
 import SmartPayHTTP
 import SmartPayRedis
 import SmartPayRuntime
+import SmartPaySolana
 import TestSupport
 import Testing
 
-@Suite("the pay function under smartpay serve, offline: localstripe started by the runtime", .serialized)
+@Suite("the pay function under smartpay serve, offline: the gateway sandboxes started by the runtime", .serialized)
 struct PayServeTests {
     func token(_ platform: ServedPlatform, _ arguments: [String]) async throws -> String {
         let result = try await ProcessRunner.run(
@@ -27,7 +28,7 @@ struct PayServeTests {
     }
 
     @Test(
-        "events/pay/card.json pays end to end: fraud and route invoked, Stripe's sandbox charged, the event on the bus; reads, refunds and errors"
+        "events/pay pays end to end on Stripe, Amazon Pay and Solana: fraud and route invoked, the sandboxes charged, the events on the bus; reads, refunds and errors"
     )
     func endToEnd() async throws {
         let platform = try await ServedPlatform(template: "../../infra/template.yaml")
@@ -97,6 +98,32 @@ struct PayServeTests {
                 as: UTF8.self))
         #expect(json(amazon)["status"] as? String == "succeeded", "\(String(decoding: amazon.body, as: UTF8.self))")
         #expect(json(amazon)["gateway"] as? String == "amazon_pay")
+
+        // Solana: the transfer request, a wallet pays it at serve's LiteSVM node, and the watcher (delayed events
+        // on the bus, delivered to pay) sees it confirmed.
+        let crypto = try await request(
+            platform, "POST", "/pay", token: merchant,
+            body: String(
+                decoding: try Data(
+                    contentsOf: Executables.repositoryRoot.appendingPathComponent("events/pay/crypto-solana.json")),
+                as: UTF8.self))
+        #expect(
+            json(crypto)["status"] as? String == "requires_action", "\(String(decoding: crypto.body, as: UTF8.self))")
+        let transfer = try #require((json(crypto)["next_action"] as? [String: Any])?["url"] as? String)
+        let cryptoID = try #require(json(crypto)["id"] as? String)
+        let node = try #require(RuntimeState.read(from: platform.state.path)?.gateways["solana"])
+        let rpc = SolanaRPC(url: node, http: HTTPClient())
+        let wallet = SolanaKeypair.generate()
+        _ = try await rpc.requestAirdrop(wallet.publicKey, lamports: 1_000_000_000)
+        let signature = try await TestWallet.pay(transfer, rpc: rpc, payer: wallet)
+        var settled: [String: Any] = [:]
+        for _ in 0..<150 {
+            settled = json(try await request(platform, "GET", "/payments/\(cryptoID)", token: merchant))
+            if settled["status"] as? String != "requires_action" { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(settled["status"] as? String == "succeeded", "\(settled)")
+        #expect((settled["onchain"] as? [String: Any])?["signature"] as? String == signature)
 
         // The outbox's events went through the bus: route heard the outcome (its decision log has it), and the
         // archive holds payment.processed and payment.refunded.

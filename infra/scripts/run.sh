@@ -70,6 +70,22 @@ demo curl -s -X POST "http://127.0.0.1:$PORT/pay" -H 'content-type: application/
     -H "authorization: Bearer $pay_token" --data-binary @events/pay/card-declined.json
 demo curl -s -X POST "http://127.0.0.1:$PORT/pay" -H 'content-type: application/json' \
     -H "authorization: Bearer $pay_token" --data-binary @events/pay/invalid-float-amount.json
+# Amazon Pay, through its sandbox (which checks the request signature).
+demo curl -s -X POST "http://127.0.0.1:$PORT/pay" -H 'content-type: application/json' \
+    -H "authorization: Bearer $pay_token" --data-binary @events/pay/wallet-amazon-pay.json
+# Solana: pay answers requires_action with a Solana Pay transfer request; a throwaway wallet pays it at the local
+# LiteSVM node; pay's watcher (delayed events on the bus) finds the transfer by its reference and confirms it.
+echo "\$ curl -s -X POST http://127.0.0.1:$PORT/pay … --data-binary @events/pay/crypto-solana.json"
+crypto=$(curl -s -X POST "http://127.0.0.1:$PORT/pay" -H 'content-type: application/json' \
+    -H "authorization: Bearer $pay_token" --data-binary @events/pay/crypto-solana.json)
+echo "$crypto"
+if [ "$(echo "$crypto" | jq -r .status)" = requires_action ]; then
+    solana_rpc=$(jq -r .gateways.solana .smartpay/serve.json)
+    demo .venv/bin/python infra/sandboxes/solana_wallet.py --rpc "$solana_rpc" \
+        "$(echo "$crypto" | jq -r .next_action.url)"
+    sleep 2
+    demo curl -s "http://127.0.0.1:$PORT/payments/$(echo "$crypto" | jq -r .id)" -H "authorization: Bearer $pay_token"
+fi
 demo curl -s "http://127.0.0.1:$PORT/payments?limit=2" -H "authorization: Bearer $pay_token"
 demo .build/debug/smartpay events put events/bus/payment-processed.json
 demo .build/debug/smartpay events test-pattern --pattern events/bus/reward-pattern.json \

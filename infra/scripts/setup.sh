@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 
 # Options: --bench adds the benchmark tools; --python FILE (repeatable) installs that requirements file into .venv
 # too (the fraud model's tools, the routing benchmark's baselines).
-APT_PACKAGES=(redis-server redis-tools libhiredis-dev libcurl4-openssl-dev openssl python3-venv)
+APT_PACKAGES=(redis-server redis-tools libhiredis-dev libcurl4-openssl-dev openssl python3-venv jq)
 PYTHON_REQUIREMENTS=(infra/requirements.txt)
 while [ $# -gt 0 ]; do
     case "$1" in

@@ -24,6 +24,17 @@ public enum JSONValue: Hashable, Sendable {
         return nil
     }
 
+    /// A number's literal text (`"42"`, `"1e3"`): parse it into the integer type the field needs.
+    public var numberText: String? {
+        if case .number(let text) = self { return text }
+        return nil
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
     public var isNull: Bool { self == .null }
 
     /// How the value reads in an error message: `12.5`, `the string "abc"`, `an object`.

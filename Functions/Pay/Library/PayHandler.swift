@@ -5,6 +5,7 @@ import SmartPayCore
 import SmartPayHTTP
 import SmartPayInvoke
 import SmartPayRedis
+import SmartPaySolana
 
 /// The pay function.
 ///
@@ -14,7 +15,7 @@ import SmartPayRedis
 /// same operations — `pay` (the default), `get`, `list`, `refund`, `cancel` — plus `merchant.save` and
 /// `customer.save` for the profiles (fees, high-risk policy, KYC level).
 ///
-/// Configuration: `REDIS_URL`; gateways — `STRIPE_API_KEY`, `STRIPE_API_BASE`, `AMAZON_PAY_*` (see `amazonPay`); siblings — `PAY_FRAUD_FUNCTION`
+/// Configuration: `REDIS_URL`; gateways — `STRIPE_API_KEY`, `STRIPE_API_BASE`, `AMAZON_PAY_*` (see `amazonPay`), `SOLANA_*` (see `solana`); siblings — `PAY_FRAUD_FUNCTION`
 /// (`fraud`), `PAY_ROUTE_FUNCTION` (`route`), `AWS_ENDPOINT_URL_LAMBDA`; policy — see `PaySettings`, `Compliance`.
 public struct PayHandler: FunctionHandler {
     public typealias Event = JSONValue
@@ -54,6 +55,7 @@ public struct PayHandler: FunctionHandler {
             throw FunctionError(.invalidRequest, "STRIPE_API_BASE is set but STRIPE_API_KEY is not")
         }
         if let amazon = try Self.amazonPay(configuration, http: http, timeout: timeout) { adapters.append(amazon) }
+        if let solana = try Self.solana(configuration, http: http) { adapters.append(solana) }
         let siblings = InvokedSiblings(
             invoker: LambdaInvoker(environment: configuration.values, http: http),
             fraudFunction: configuration.string("PAY_FRAUD_FUNCTION") ?? "fraud",
@@ -111,6 +113,42 @@ public struct PayHandler: FunctionHandler {
         }
     }
 
+    /// Solana pay-in when `SOLANA_RPC_URL` is set: the recipient from `SOLANA_RECIPIENT` (an address) or
+    /// `SOLANA_RECIPIENT_KEY_FILE` (solana-keygen JSON), `SOLANA_USDC_MINT` for USD prices, `SOLANA_SOL_PRICE_USD_CENTS`
+    /// (15000) for the confirmation depth of SOL amounts, `SOLANA_PAYMENT_WINDOW_S` (900) and
+    /// `SOLANA_WATCH_INTERVAL_MS` (1000).
+    static func solana(_ configuration: FunctionConfiguration, http: HTTPClient) throws -> SolanaPayGateway? {
+        guard let url = configuration.string("SOLANA_RPC_URL") else { return nil }
+        let recipient: SolanaPublicKey
+        if let address = configuration.string("SOLANA_RECIPIENT") {
+            do { recipient = try SolanaPublicKey(address) } catch {
+                throw FunctionError(.invalidRequest, "SOLANA_RECIPIENT: \(error.description)")
+            }
+        } else if let file = configuration.string("SOLANA_RECIPIENT_KEY_FILE") {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw FunctionError(.invalidRequest, "SOLANA_RECIPIENT_KEY_FILE: cannot read \(file)")
+            }
+            do { recipient = try SolanaKeypair(keygenJSON: text).publicKey } catch {
+                throw FunctionError(.invalidRequest, "SOLANA_RECIPIENT_KEY_FILE: \(error.description)")
+            }
+        } else {
+            throw FunctionError(
+                .invalidRequest, "SOLANA_RPC_URL is set but neither SOLANA_RECIPIENT nor SOLANA_RECIPIENT_KEY_FILE")
+        }
+        var mint: SolanaPublicKey?
+        if let text = configuration.string("SOLANA_USDC_MINT") {
+            do { mint = try SolanaPublicKey(text) } catch {
+                throw FunctionError(.invalidRequest, "SOLANA_USDC_MINT: \(error.description)")
+            }
+        }
+        let price = try configuration.integer("SOLANA_SOL_PRICE_USD_CENTS", default: 15_000)
+        guard price > 0 else { throw FunctionError(.invalidRequest, "SOLANA_SOL_PRICE_USD_CENTS must be positive") }
+        return SolanaPayGateway(
+            recipient: recipient, usdcMint: mint, rpc: SolanaRPC(url: url, http: http), solPriceUSDCents: Int64(price),
+            window: .seconds(try configuration.integer("SOLANA_PAYMENT_WINDOW_S", default: 900)),
+            watchInterval: .milliseconds(try configuration.integer("SOLANA_WATCH_INTERVAL_MS", default: 1000)))
+    }
+
     public func handle(_ event: JSONValue, context: InvocationContext) async throws -> Output {
         switch context.source {
         case .httpAPI(let request):
@@ -129,7 +167,20 @@ public struct PayHandler: FunctionHandler {
             }
             return try await pay(event, caller: caller, headerKey: request.header("idempotency-key"), context: context)
         case .eventBridge(let envelope):
-            throw FunctionError(.invalidRequest, "pay does not handle \(envelope.detailType) events yet")
+            guard envelope.detailType == PayService.watchDetailType else {
+                throw FunctionError(
+                    .invalidRequest, "pay handles \(PayService.watchDetailType) events, not \(envelope.detailType)")
+            }
+            let fields = try EventFields(event, what: "a watch event")
+            let id = try fields.string("payment_id", required: true)!
+            guard case .number(let text)? = fields["watch"], let sequence = Int(text) else {
+                throw FunctionError.validation("watch", "expected the watch's sequence number")
+            }
+            let chain = try await service.watch(paymentID: id, sequence: sequence, logger: context.logger)
+            return Output(
+                body: .object([
+                    "payment_id": .string(id), "state": chain.map { .string($0.state.rawValue) } ?? .string("stale"),
+                ]), httpStatus: 200, httpHeaders: [:])
         case .direct:
             let fields = try EventFields(event, what: "a payment or an action")
             let caller = Caller(audience: .merchant)

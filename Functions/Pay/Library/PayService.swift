@@ -292,6 +292,9 @@ public struct PayService: Sendable {
                     payment.record(name, number, key, "requires_action", latency, nil, reference)
                     payment.gatewayReference = reference
                     payment.nextAction = nextAction
+                    if let confirming = gateway as? any ConfirmingGateway {
+                        payment.chain = try? confirming.pending(request)
+                    }
                     try? payment.transition(
                         to: .requiresAction, actor: "gateway:\(name)", reason: "the customer must act")
                 case .processing(let reference):
@@ -330,6 +333,7 @@ public struct PayService: Sendable {
         events extra: [OutgoingEvent] = []
     ) async throws -> Payment {
         let events = Self.events(for: payment) + extra
+        let later = watchEvent(for: payment)
         // The stored answer is the payment as written (its version one up), rendered once for every try.
         var outcome = completing
         if outcome != nil {
@@ -342,7 +346,7 @@ public struct PayService: Sendable {
             if attempt > 0 { try? await Task.sleep(for: .milliseconds(50 << attempt)) }
             do {
                 let written = try await store.commit(
-                    payment, expectedVersion: expectedVersion, events: events, completing: outcome)
+                    payment, expectedVersion: expectedVersion, events: events, later: later, completing: outcome)
                 payment = written
                 return written
             } catch let error as PaymentStoreError {

@@ -131,15 +131,7 @@ extension PayService {
             }
             payment.nextAction = nil
             try payment.transition(to: .canceled, actor: caller.actor, reason: reason ?? "canceled")
-            return [
-                OutgoingEvent(
-                    source: Self.eventSource, detailType: "payment.canceled",
-                    detail: .object([
-                        "payment_id": .string(id), "merchant_id": .string(payment.merchantID),
-                        "customer_id": .string(payment.customerID), "amount": .number(String(payment.amount)),
-                        "currency": .string(payment.currency), "status": .string("canceled"),
-                    ]), resources: [id])
-            ]
+            return [Self.canceledEvent(payment)]
         }
     }
 

@@ -33,6 +33,18 @@ public enum PaymentView {
                     ])
                 })
         }
+        if let chain = payment.chain {
+            var fields: [String: JSONValue] = [
+                "chain": .string(chain.chain), "state": .string(chain.state.rawValue),
+                "reference": .string(chain.reference), "recipient": .string(chain.recipient),
+                "amount": .number(String(chain.amount)), "required": .string(chain.required.description),
+                "signature": chain.signature.map(JSONValue.string) ?? .null,
+                "confirmations": chain.confirmations.map { .number(String($0)) } ?? .null,
+                "expires_at": .string(chain.expiresAt.description),
+            ]
+            if let mint = chain.mint { fields["mint"] = .string(mint) }
+            body["onchain"] = .object(fields)
+        }
         guard caller.audience == .merchant else { return .object(body) }
         body["fee"] = .number(String(payment.fee))
         body["net"] = .number(String(payment.net))

@@ -39,6 +39,8 @@ public struct Payment: Codable, Sendable, Equatable {
     public var created: Timestamp
     public var updated: Timestamp
     public var version: Int
+    /// An on-chain pay-in's transfer and its depth (Solana), while and after it is watched.
+    public var chain: ChainPayment?
 
     public struct Risk: Codable, Sendable, Equatable {
         public var score: Double
@@ -115,7 +117,7 @@ public struct Payment: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, status, amount, currency, description, metadata, gateway, risk, flagged, failure, fee, net
-        case attempts, refunds, history, created, updated, version
+        case attempts, refunds, history, created, updated, version, chain
         case customerID = "customer_id"
         case merchantID = "merchant_id"
         case paymentMethod = "payment_method"

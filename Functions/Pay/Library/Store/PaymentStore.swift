@@ -10,8 +10,11 @@ public protocol PaymentStore: Sendable {
     /// (the outbox) and the idempotency outcome, in one atomic step. The payment's version is incremented.
     /// - Returns: the payment as written.
     /// - Throws: `PaymentStoreError.versionConflict` when another write came first; nothing is written then.
-    func commit(_ payment: Payment, expectedVersion: Int, events: [OutgoingEvent], completing: IdempotencyRecord?)
-        async throws -> Payment
+    /// `later` are events for the bus to deliver at their time (a watcher's next look), written in the same step.
+    func commit(
+        _ payment: Payment, expectedVersion: Int, events: [OutgoingEvent], later: ScheduledEvents?,
+        completing: IdempotencyRecord?
+    ) async throws -> Payment
 
     /// Payments of a customer or merchant, newest first.
     func list(_ owner: PaymentOwner, limit: Int, startingAfter: String?) async throws -> (
@@ -173,4 +176,23 @@ public enum SpendCheck: Sendable, Equatable {
     case reserved(spentBefore: Int64)
     case overTransactionLimit(limit: Int64)
     case overDailyLimit(limit: Int64, spent: Int64)
+}
+
+/// Events the bus delivers at `at`.
+public struct ScheduledEvents: Sendable {
+    public var events: [OutgoingEvent]
+    public var at: Timestamp
+
+    public init(_ events: [OutgoingEvent], at: Timestamp) {
+        self.events = events
+        self.at = at
+    }
+}
+
+extension PaymentStore {
+    public func commit(
+        _ payment: Payment, expectedVersion: Int, events: [OutgoingEvent], completing: IdempotencyRecord?
+    ) async throws -> Payment {
+        try await commit(payment, expectedVersion: expectedVersion, events: events, later: nil, completing: completing)
+    }
 }

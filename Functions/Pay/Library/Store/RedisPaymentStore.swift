@@ -84,7 +84,8 @@ public final class RedisPaymentStore: PaymentStore {
     }
 
     public func commit(
-        _ payment: Payment, expectedVersion: Int, events: [OutgoingEvent], completing: IdempotencyRecord?
+        _ payment: Payment, expectedVersion: Int, events: [OutgoingEvent], later: ScheduledEvents?,
+        completing: IdempotencyRecord?
     ) async throws -> Payment {
         var written = payment
         written.version = expectedVersion + 1
@@ -111,6 +112,7 @@ public final class RedisPaymentStore: PaymentStore {
             ])
         }
         commands += try publisher.commands(for: events)
+        if let later { commands += try publisher.commands(for: later.events, deliverAt: later.at) }
         var arguments = [
             String(expectedVersion), String(written.version), try Self.encode(written), String(commands.count),
         ]
