@@ -94,6 +94,37 @@ public struct SolanaRPC: Sendable {
         return value
     }
 
+    /// A token account's balance in base units.
+    public func tokenBalance(_ account: SolanaPublicKey, _ commitment: Commitment = .confirmed)
+        async throws(SolanaError) -> UInt64
+    {
+        let result = try await call(
+            "getTokenAccountBalance",
+            [.string(account.description), .object(["commitment": .string(commitment.rawValue)])])
+        guard let value = result["value"]?["amount"]?.stringValue.flatMap(UInt64.init) else {
+            throw .unavailable("getTokenAccountBalance: no amount")
+        }
+        return value
+    }
+
+    public func minimumBalanceForRentExemption(_ space: Int) async throws(SolanaError) -> UInt64 {
+        let result = try await call("getMinimumBalanceForRentExemption", [.number(String(space))])
+        guard let value = result.numberText.flatMap(UInt64.init) else {
+            throw .unavailable("getMinimumBalanceForRentExemption: not a number")
+        }
+        return value
+    }
+
+    /// Builds, signs and sends one transaction with a fresh blockhash.
+    public func send(_ instructions: [SolanaInstruction], feePayer: SolanaKeypair, signers: [SolanaKeypair] = [])
+        async throws(SolanaError) -> String
+    {
+        let (blockhash, _) = try await latestBlockhash()
+        let message = try SolanaMessage(
+            feePayer: feePayer.publicKey, instructions: instructions, recentBlockhash: blockhash)
+        return try await send(SolanaTransaction(message: message, signers: [feePayer] + signers))
+    }
+
     public func requestAirdrop(_ account: SolanaPublicKey, lamports: UInt64) async throws(SolanaError) -> String {
         let result = try await call("requestAirdrop", [.string(account.description), .number(String(lamports))])
         guard let signature = result.stringValue else { throw .unavailable("requestAirdrop: no signature") }
