@@ -20,6 +20,7 @@ bench:
 	Tests/Benchmarks/fraud-bench.sh
 	Tests/Benchmarks/route-bench.sh
 	Tests/Benchmarks/pay-bench.sh
+	Tests/Benchmarks/solana-bench.sh
 
 # The fraud model's offline pipeline (simulate → features → train; evaluate on the handbook's protocol).
 fraud-model:

@@ -300,7 +300,7 @@ let package = Package(
             name: "smartpay-bench",
             dependencies: [
                 "SmartPayRedis", "SmartPayCore", "SmartPayBus", "SmartPayEvents", "SmartPayHTTP", "SmartPayRuntime",
-                "FraudFunction", "SmartPayIO", "FunctionKit", "RouteFunction",
+                "FraudFunction", "SmartPayIO", "FunctionKit", "RouteFunction", "SmartPaySolana",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/Benchmarks/FoundationBench",

@@ -8,6 +8,7 @@ import SmartPayRedis
 //   smartpay-bench json [ROWS]              parse + decode of a payment-sized event
 //   smartpay-bench bus REDIS_URL METRICS_URL COUNT [RATE]   the event bus end to end against `smartpay serve`
 //   smartpay-bench fraud-model MODEL PARITY [ROUNDS]        the fraud model and feature code alone, one thread
+//   smartpay-bench solana-sign [COUNT]                      Solana mint transactions built and signed, one thread
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -169,6 +170,8 @@ case "fraud-handler":
     try await fraudHandler(
         modelPath: arguments[2], redisURL: arguments[3],
         count: arguments.count > 4 ? Int(arguments[4]) ?? 20_000 : 20_000)
+case "solana-sign":
+    try solanaSign(count: arguments.count > 2 ? Int(arguments[2]) ?? 20_000 : 20_000)
 case "route-decide":
     try routeDecide(count: arguments.count > 2 ? Int(arguments[2]) ?? 200_000 : 200_000)
 default:
