@@ -9,6 +9,13 @@ import Testing
 
 @Suite("the pay function under smartpay serve, offline: the gateway sandboxes started by the runtime", .serialized)
 struct PayServeTests {
+    /// An example event of `events/pay/`, as text.
+    func example(_ file: String) throws -> String {
+        String(
+            decoding: try Data(contentsOf: Executables.repositoryRoot.appendingPathComponent("events/pay/\(file)")),
+            as: UTF8.self)
+    }
+
     func token(_ platform: ServedPlatform, _ arguments: [String]) async throws -> String {
         let result = try await ProcessRunner.run(
             try Executables.built("smartpay"), arguments: ["token", "--state-dir", platform.state.path] + arguments)
@@ -37,9 +44,7 @@ struct PayServeTests {
             ["--sub", "m_42", "--role", "merchant", "--scopes", "payments:write,payments:read,payments:refund"])
         let customer = try await token(platform, ["--sub", "c_7", "--role", "customer", "--scopes", "payments:read"])
         let stranger = try await token(platform, ["--sub", "c_99", "--role", "customer", "--scopes", "payments:read"])
-        let card = String(
-            decoding: try Data(contentsOf: Executables.repositoryRoot.appendingPathComponent("events/pay/card.json")),
-            as: UTF8.self)
+        let card = try example("card.json")
 
         let paid = try await request(platform, "POST", "/pay", token: merchant, body: card)
         let body = String(decoding: paid.body, as: UTF8.self)
@@ -74,28 +79,20 @@ struct PayServeTests {
             ("invalid-float-amount.json", "amount"), ("invalid-card-number.json", "payment_method.number"),
             ("invalid-method.json", "payment_method.type"), ("invalid-currency.json", "currency"),
         ] {
-            let event = try Data(contentsOf: Executables.repositoryRoot.appendingPathComponent("events/pay/\(file)"))
-            let refused = try await request(
-                platform, "POST", "/pay", token: merchant, body: String(decoding: event, as: UTF8.self))
+            let refused = try await request(platform, "POST", "/pay", token: merchant, body: try example(file))
             #expect([400, 422].contains(refused.status), "\(file)")
             #expect((json(refused)["error"] as? [String: Any])?["field"] as? String == field, "\(file)")
         }
         let declined = try await request(
             platform, "POST", "/pay", token: merchant,
-            body: String(
-                decoding: try Data(
-                    contentsOf: Executables.repositoryRoot.appendingPathComponent("events/pay/card-declined.json")),
-                as: UTF8.self))
+            body: try example("card-declined.json"))
         #expect(json(declined)["status"] as? String == "failed")
         #expect((json(declined)["failure"] as? [String: Any])?["code"] as? String == "card_declined")
 
         // Amazon Pay through its sandbox, which serve started with a fresh key pair and which checks every signature.
         let amazon = try await request(
             platform, "POST", "/pay", token: merchant,
-            body: String(
-                decoding: try Data(
-                    contentsOf: Executables.repositoryRoot.appendingPathComponent("events/pay/wallet-amazon-pay.json")),
-                as: UTF8.self))
+            body: try example("wallet-amazon-pay.json"))
         #expect(json(amazon)["status"] as? String == "succeeded", "\(String(decoding: amazon.body, as: UTF8.self))")
         #expect(json(amazon)["gateway"] as? String == "amazon_pay")
 
@@ -103,10 +100,7 @@ struct PayServeTests {
         // on the bus, delivered to pay) sees it confirmed.
         let crypto = try await request(
             platform, "POST", "/pay", token: merchant,
-            body: String(
-                decoding: try Data(
-                    contentsOf: Executables.repositoryRoot.appendingPathComponent("events/pay/crypto-solana.json")),
-                as: UTF8.self))
+            body: try example("crypto-solana.json"))
         #expect(
             json(crypto)["status"] as? String == "requires_action", "\(String(decoding: crypto.body, as: UTF8.self))")
         let transfer = try #require((json(crypto)["next_action"] as? [String: Any])?["url"] as? String)

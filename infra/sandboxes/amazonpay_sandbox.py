@@ -32,7 +32,6 @@ import argparse
 import base64
 import hashlib
 import json
-import os
 import re
 import secrets
 import threading
@@ -44,6 +43,8 @@ from urllib.parse import quote, urlsplit, parse_qsl
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from loopback import die_with_parent, serve, write_private
 
 ALGORITHM = "AMZN-PAY-RSASSA-PSS-V2"
 MAX_AMOUNT = {"USD": 150000, "EUR": 150000, "GBP": 150000, "JPY": 10000000}
@@ -331,14 +332,7 @@ def main():
                         help="seconds a capture stays CaptureInitiated before it completes")
     args = parser.parse_args()
 
-    parent = os.getppid()
-
-    def watch_parent():
-        while os.getppid() == parent:
-            time.sleep(0.25)
-        os._exit(0)
-
-    threading.Thread(target=watch_parent, daemon=True).start()
+    die_with_parent()
 
     if args.public_key:
         with open(args.public_key, "rb") as f:
@@ -349,20 +343,11 @@ def main():
         private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption())
-        descriptor = os.open(args.private_key_out + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as f:
-            f.write(pem)
-        os.replace(args.private_key_out + ".tmp", args.private_key_out)
+        write_private(args.private_key_out, pem)
         public = private.public_key()
 
     sandbox = Sandbox({args.public_key_id: public}, args.capture_delay)
-    server = ThreadingHTTPServer((args.host, args.port), make_handler(sandbox))
-    server.daemon_threads = True
-    if args.port_file:
-        with open(args.port_file + ".tmp", "w") as f:
-            f.write(str(server.server_address[1]))
-        os.replace(args.port_file + ".tmp", args.port_file)
-    server.serve_forever()
+    serve(ThreadingHTTPServer((args.host, args.port), make_handler(sandbox)), args.port_file)
 
 
 if __name__ == "__main__":

@@ -11,12 +11,12 @@ import argparse
 import logging
 import os
 import socket
-import threading
-import time
 
 from aiohttp import web
 import localstripe.resources as resources
 from localstripe.server import app
+
+from loopback import die_with_parent
 
 
 def main():
@@ -26,15 +26,7 @@ def main():
     parser.add_argument("--port-file")
     args = parser.parse_args()
 
-    # Die with whoever started us: a runtime killed with SIGKILL must not leave its sandbox behind.
-    parent = os.getppid()
-
-    def watch_parent():
-        while os.getppid() == parent:
-            time.sleep(0.25)
-        os._exit(0)
-
-    threading.Thread(target=watch_parent, daemon=True).start()
+    die_with_parent()
 
     # Memory only: no shared pickle file between instances (and nothing left behind).
     resources.Store.dump_to_disk = lambda self: None

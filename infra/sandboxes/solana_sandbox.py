@@ -35,6 +35,8 @@ from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 from solders.transaction_metadata import FailedTransactionMetadata
 
+from loopback import serve, write_private
+
 TOKEN_PROGRAMS = {"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA", "TokenzQdBNbLqP5VEhdkAS6EFFZbfCsEsL9uXmTQdGT2h"}
 FINALIZED_DEPTH = 32
 
@@ -367,19 +369,10 @@ def main():
     for path in args.fund_wallet:
         keypair = Keypair()
         node.svm.airdrop(keypair.pubkey(), 10 * 10**9)
-        descriptor = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as f:
-            json.dump(list(bytes(keypair)), f)
-        os.replace(path + ".tmp", path)
+        write_private(path, json.dumps(list(bytes(keypair))).encode())
 
     threading.Thread(target=background, daemon=True).start()
-    server = ThreadingHTTPServer((args.host, args.port), make_handler(node))
-    server.daemon_threads = True
-    if args.port_file:
-        with open(args.port_file + ".tmp", "w") as f:
-            f.write(str(server.server_address[1]))
-        os.replace(args.port_file + ".tmp", args.port_file)
-    server.serve_forever()
+    serve(ThreadingHTTPServer((args.host, args.port), make_handler(node)), args.port_file)
 
 
 if __name__ == "__main__":

@@ -239,9 +239,7 @@ public struct AmazonPayGateway: PaymentGateway {
         do {
             response = try await http.execute(request)
         } catch {
-            throw GatewayError(
-                error.code == .timeout ? .timeout : .processorError, gateway: name, code: error.code.description,
-                message: error.message)
+            throw GatewayError(error, gateway: name)
         }
         let json = (try? JSONParser().parse(response.body)) ?? .null
         if response.status >= 500 || response.status == 429 || json.isNull {

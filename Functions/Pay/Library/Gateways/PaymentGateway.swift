@@ -1,4 +1,5 @@
 import SmartPayCore
+import SmartPayHTTP
 
 /// The gateway seam: one adapter per processor (Stripe, Amazon Pay, Solana), each speaking its real API.
 public protocol PaymentGateway: Sendable {
@@ -82,6 +83,16 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
 
     public var isRetriable: Bool { kind != .invalidRequest }
     public var description: String { "\(gateway) \(kind.rawValue) (\(code)): \(message)" }
+}
+
+extension GatewayError {
+    /// An HTTP exchange that failed before an answer: a timeout (the charge may have happened; asked again with the
+    /// same key) or a processor error (no connection, a reset).
+    init(_ error: HTTPClientError, gateway: String) {
+        self.init(
+            error.code == .timeout ? .timeout : .processorError, gateway: gateway, code: error.code.description,
+            message: error.message)
+    }
 }
 
 /// The adapters by gateway name.

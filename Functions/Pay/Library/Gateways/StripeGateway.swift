@@ -146,9 +146,7 @@ public struct StripeGateway: PaymentGateway {
         do {
             response = try await http.execute(request)
         } catch {
-            throw GatewayError(
-                error.code == .timeout ? .timeout : .processorError, gateway: name, code: error.code.description,
-                message: error.message)
+            throw GatewayError(error, gateway: name)
         }
         let json = (try? JSONParser().parse(response.body)) ?? .null
         if response.status >= 500 || (json.isNull && (200..<300).contains(response.status)) {
