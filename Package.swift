@@ -197,6 +197,17 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The reward function: tokens earned on payments, escrow until settlement, minted on Solana or a ledger.
+        .target(
+            name: "RewardFunction",
+            dependencies: [
+                "FunctionKit", "SmartPayCore", "SmartPayRedis", "SmartPayEvents", "SmartPayHTTP", "SmartPaySolana",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Functions/Reward/Library",
+            swiftSettings: strict
+        ),
+
         // The test function that proves the harness end to end (events/split/).
         .target(
             name: "SplitFunction",
@@ -278,6 +289,14 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             path: "Tests/PayTests"
+        ),
+        .testTarget(
+            name: "RewardTests",
+            dependencies: [
+                "RewardFunction", "FunctionKit", "SmartPayCore", "SmartPayRedis", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/RewardTests"
         ),
         .testTarget(
             name: "SmartPayBusTests",

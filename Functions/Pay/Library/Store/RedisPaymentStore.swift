@@ -27,22 +27,6 @@ public final class RedisPaymentStore: PaymentStore {
         self.prefix = prefix
     }
 
-    static let commitScript = RedisScript(
-        """
-        local current = redis.call('HGET', KEYS[1], 'version') or '0'
-        if current ~= ARGV[1] then return 0 end
-        redis.call('HSET', KEYS[1], 'version', ARGV[2], 'json', ARGV[3])
-        local i = 5
-        for _ = 1, tonumber(ARGV[4]) do
-          local n = tonumber(ARGV[i])
-          local command = {}
-          for k = 1, n do command[k] = ARGV[i + k] end
-          i = i + n + 1
-          redis.call(unpack(command))
-        end
-        return 1
-        """)
-
     static let releaseScript = RedisScript(
         """
         local stored = redis.call('GET', KEYS[1])
@@ -113,13 +97,11 @@ public final class RedisPaymentStore: PaymentStore {
         }
         commands += try publisher.commands(for: events)
         if let later { commands += try publisher.commands(for: later.events, deliverAt: later.at) }
-        var arguments = [
-            String(expectedVersion), String(written.version), try Self.encode(written), String(commands.count),
-        ]
-        for command in commands { arguments += [String(command.count)] + command }
-        let reply = try await redis.evaluate(
-            Self.commitScript, keys: [key("payment", payment.id)], arguments: arguments)
-        guard reply.integer == 1 else { throw PaymentStoreError.versionConflict(payment.id) }
+        guard
+            try await VersionedWrite.write(
+                try Self.encode(written), at: key("payment", payment.id), expectedVersion: expectedVersion,
+                with: commands, on: redis)
+        else { throw PaymentStoreError.versionConflict(payment.id) }
         return written
     }
 

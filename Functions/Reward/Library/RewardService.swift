@@ -1,0 +1,146 @@
+import FunctionKit
+import Logging
+import SmartPayCore
+import SmartPayEvents
+
+/// The minting seam: where released rewards become tokens.
+public protocol RewardMinter: Sendable {
+    /// `ledger` or `solana`.
+    var name: String { get }
+    /// Mints `reward.amount` to the customer. `previous` is the signature of an earlier attempt for the same reward,
+    /// if one was sent: the minter checks it before sending again, so a reward is never minted twice.
+    /// - Returns: the transaction signature, when there is one.
+    func mint(_ reward: Reward, previous: String?) async throws -> String?
+    /// Takes back a released reward (burn, or a ledger debit).
+    func clawBack(_ reward: Reward) async throws -> String?
+}
+
+/// Local ledger mode: the balance in Redis is the token; minting is the release's own balance move.
+public struct LedgerMinter: RewardMinter {
+    public init() {}
+    public var name: String { "ledger" }
+    public func mint(_ reward: Reward, previous: String?) async throws -> String? { nil }
+    public func clawBack(_ reward: Reward) async throws -> String? { nil }
+}
+
+/// Earning, escrow, release, clawback and spending.
+public struct RewardService: Sendable {
+    public static let eventSource = "smartpay.reward"
+    public static let releaseDueType = "reward.release.due"
+
+    public let store: any RewardStore
+    public let minter: any RewardMinter
+    public let rules: RewardRules
+
+    public init(store: any RewardStore, minter: any RewardMinter, rules: RewardRules) {
+        self.store = store
+        self.minter = minter
+        self.rules = rules
+    }
+
+    /// `payment.processed`: a succeeded payment earns a pending reward, once per payment.
+    /// - Returns: the reward (created now or before), or nil when the payment earns nothing.
+    public func earn(_ detail: JSONValue, logger: Logger) async throws -> Reward? {
+        let fields = try EventFields(detail, what: "payment.processed")
+        guard try fields.string("status") == "succeeded" else { return nil }
+        let paymentID = try fields.string("payment_id", required: true)!
+        if let existing = try await store.load("rwd_" + paymentID) { return existing }
+        let customerID = try fields.string("customer_id", required: true)!
+        let merchantID = try fields.string("merchant_id", required: true)!
+        let amount = try fields.minorUnits("amount")
+        let currency = try fields.currency()
+        guard try fields.string("payment_method") != "rewards" else { return nil }  // no rewards on rewards
+        let tier = try await store.tier(customerID: customerID)
+        guard
+            let earned = rules.earned(
+                amount: amount, currency: currency, category: try fields.string("merchant_category"), tier: tier),
+            earned > 0
+        else {
+            logger.info("no reward", metadata: ["payment_id": .string(paymentID), "currency": .string(currency.code)])
+            return nil
+        }
+        let now = Timestamp.now()
+        let allowed = try await store.claimDaily(
+            customerID: customerID, paymentID: paymentID, amount: earned, cap: rules.dailyCap,
+            day: String(now.format(fractional: false).prefix(10)))
+        var reward = Reward(
+            paymentID: paymentID, customerID: customerID, merchantID: merchantID, amount: allowed,
+            releaseAt: now.adding(milliseconds: rules.holdSeconds * 1000))
+        if allowed < earned { reward.steps[0].reason += "; daily cap: \(allowed) of \(earned) micro-tokens" }
+        if allowed == 0 {
+            try reward.move(to: .canceled, reason: "the daily cap is reached")
+        }
+        do {
+            return try await store.commit(
+                reward, expectedVersion: 0, balance: RewardBalance(released: 0, pending: allowed),
+                events: [],
+                later: allowed > 0 ? ([releaseDue(reward)], reward.releaseAt) : nil)
+        } catch RewardStoreError.versionConflict {
+            return try await store.load(reward.id)  // a concurrent delivery of the same event wrote it first
+        }
+    }
+
+    func releaseDue(_ reward: Reward) -> OutgoingEvent {
+        OutgoingEvent(
+            source: Self.eventSource, detailType: Self.releaseDueType,
+            detail: .object(["reward_id": .string(reward.id), "payment_id": .string(reward.paymentID)]),
+            resources: [reward.id])
+    }
+
+    /// Releases and mints a pending reward: on `settlement.completed`, or when its hold ends (`force` false: only
+    /// once `releaseAt` has passed).
+    public func release(paymentID: String, reason: String, force: Bool) async throws -> Reward? {
+        guard var reward = try await store.load("rwd_" + paymentID) else { return nil }
+        if reward.status == .pending {
+            guard force || Timestamp.now() >= reward.releaseAt else { return reward }
+            let version = reward.version
+            try reward.move(to: .releasing, reason: reason)
+            reward = try await store.commit(
+                reward, expectedVersion: version, balance: RewardBalance(released: 0, pending: 0), events: [],
+                later: nil)
+        }
+        guard reward.status == .releasing else { return reward }
+        let signature = try await minter.mint(reward, previous: reward.signature)
+        let version = reward.version
+        reward.mintedOn = minter.name
+        reward.signature = signature ?? reward.signature
+        try reward.move(to: .released, reason: "minted on the \(minter.name)" + (signature.map { " (\($0))" } ?? ""))
+        return try await store.commit(
+            reward, expectedVersion: version, balance: RewardBalance(released: reward.amount, pending: -reward.amount),
+            events: [event("reward.minted", reward), event("reward.released", reward)], later: nil)
+    }
+
+    /// A refund or chargeback: a pending reward is canceled, a released one clawed back.
+    public func reverse(paymentID: String, reason: String) async throws -> Reward? {
+        guard var reward = try await store.load("rwd_" + paymentID) else { return nil }
+        let version = reward.version
+        switch reward.status {
+        case .pending:
+            try reward.move(to: .canceled, reason: reason)
+            return try await store.commit(
+                reward, expectedVersion: version, balance: RewardBalance(released: 0, pending: -reward.amount),
+                events: [event("reward.canceled", reward)], later: nil)
+        case .released:
+            let signature = try await minter.clawBack(reward)
+            try reward.move(to: .clawedBack, reason: reason + (signature.map { " (\($0))" } ?? ""))
+            return try await store.commit(
+                reward, expectedVersion: version, balance: RewardBalance(released: -reward.amount, pending: 0),
+                events: [event("reward.clawed_back", reward)], later: nil)
+        case .releasing, .canceled, .clawedBack:
+            return reward
+        }
+    }
+
+    func event(_ type: String, _ reward: Reward) -> OutgoingEvent {
+        var detail: [String: JSONValue] = [
+            "reward_id": .string(reward.id), "payment_id": .string(reward.paymentID),
+            "customer_id": .string(reward.customerID), "merchant_id": .string(reward.merchantID),
+            "amount": .number(String(reward.amount)), "decimals": .number(String(RewardRules.decimals)),
+            "status": .string(reward.status.rawValue),
+        ]
+        if let minted = reward.mintedOn { detail["minted_on"] = .string(minted) }
+        if let signature = reward.signature { detail["signature"] = .string(signature) }
+        return OutgoingEvent(
+            source: Self.eventSource, detailType: type, detail: .object(detail), resources: [reward.id])
+    }
+}
