@@ -208,6 +208,13 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .executableTarget(
+            name: "reward",
+            dependencies: ["RewardFunction", "FunctionKit"],
+            path: "Functions/Reward/main",
+            swiftSettings: strict
+        ),
+
         // The test function that proves the harness end to end (events/split/).
         .target(
             name: "SplitFunction",
@@ -309,7 +316,7 @@ let package = Package(
             dependencies: [
                 "SmartPayRuntime", "SmartPayTemplate", "SmartPayHTTP", "SmartPayInvoke", "SmartPayCore", "TestSupport",
                 "SmartPayEvents", "SmartPayRedis", "SmartPayBus", "SmartPayAuth", "SmartPaySolana", "smartpay", "split",
-                "probe", "fraud", "route", "pay",
+                "probe", "fraud", "route", "pay", "reward",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

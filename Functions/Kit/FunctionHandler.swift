@@ -1,4 +1,5 @@
 import Logging
+import SmartPayCore
 
 /// What a SmartPay function implements: a typed event in, a typed output out. The harness does the bytes, the
 /// envelopes (direct, HTTP API, EventBridge), the deadline and the error documents.
@@ -77,4 +78,20 @@ public protocol HTTPResponseShaping {
 
 extension HTTPResponseShaping {
     public var httpHeaders: [String: String] { [:] }
+}
+
+/// A JSON document answered with an HTTP status and headers when the invocation came through the HTTP API (and as
+/// the plain document otherwise).
+public struct JSONOutput: Encodable, Sendable, HTTPResponseShaping {
+    public var body: JSONValue
+    public var httpStatus: Int
+    public var httpHeaders: [String: String]
+
+    public init(body: JSONValue, httpStatus: Int = 200, httpHeaders: [String: String] = [:]) {
+        self.body = body
+        self.httpStatus = httpStatus
+        self.httpHeaders = httpHeaders
+    }
+
+    public func encode(to encoder: any Encoder) throws { try body.encode(to: encoder) }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SmartPayCore
+import SmartPayEvents
 import SmartPayHTTP
 import SmartPayRedis
 import SmartPayRuntime
@@ -95,6 +96,41 @@ struct PayServeTests {
             body: try example("wallet-amazon-pay.json"))
         #expect(json(amazon)["status"] as? String == "succeeded", "\(String(decoding: amazon.body, as: UTF8.self))")
         #expect(json(amazon)["gateway"] as? String == "amazon_pay")
+
+        // Reward: the Amazon Pay payment (42.00 USD) earns 42 tokens, pending until settlement.completed releases
+        // and mints them to the ledger; a customer reads only their own balance.
+        let amazonID = try #require(json(amazon)["id"] as? String)
+        let rewardsReader = try await token(
+            platform, ["--sub", "c_7", "--role", "customer", "--scopes", "rewards:read"])
+        let otherReader = try await token(
+            platform, ["--sub", "c_99", "--role", "customer", "--scopes", "rewards:read"])
+        func rewards() async throws -> [String: Any] {
+            json(try await request(platform, "GET", "/rewards/c_7", token: rewardsReader))
+        }
+        func amount(_ balance: [String: Any], _ part: String) -> Int? {
+            (balance[part] as? [String: Any])?["amount"] as? Int
+        }
+        var balance: [String: Any] = [:]
+        for _ in 0..<100 {
+            balance = try await rewards()
+            if (amount(balance, "pending") ?? 0) >= 42_000_000 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect((amount(balance, "pending") ?? 0) >= 42_000_000, "\(balance)")
+        #expect(try await request(platform, "GET", "/rewards/c_7", token: otherReader).status == 404)
+        let bus = RedisEventPublisher(
+            redis: try RedisClient(url: try #require(RuntimeState.read(from: platform.state.path)?.redisURL)))
+        _ = try await bus.publish(
+            OutgoingEvent(
+                source: "smartpay.settlement", detailType: "settlement.completed",
+                detail: .object(["payment_id": .string(amazonID)])))
+        for _ in 0..<100 {
+            balance = try await rewards()
+            if (amount(balance, "released") ?? 0) >= 42_000_000 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(amount(balance, "released") == 42_000_000, "\(balance)")
+        #expect((balance["released"] as? [String: Any])?["display"] as? String == "42")
 
         // Solana: the transfer request, a wallet pays it at serve's LiteSVM node, and the watcher (delayed events
         // on the bus, delivered to pay) sees it confirmed.

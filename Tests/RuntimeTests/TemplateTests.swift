@@ -22,7 +22,9 @@ struct TemplateTests {
         #expect(
             template.httpRoutes.map(\.routeKey) == [
                 "POST /fraud", "POST /fraud/reports", "POST /merchant/split", "POST /pay", "GET /payments",
-                "GET /payments/{id}", "POST /payments/{id}/cancel", "POST /payments/{id}/refund", "POST /route",
+                "GET /payments/{id}", "POST /payments/{id}/cancel", "POST /payments/{id}/refund",
+                "GET /rewards/{customer}",
+                "POST /route",
                 "POST /split", "POST /split/{currency}",
             ])
         let pay = try #require(template.functions["pay"])

@@ -88,6 +88,13 @@ if [ "$(echo "$crypto" | jq -r .status)" = requires_action ]; then
 fi
 demo curl -s "http://127.0.0.1:$PORT/payments?limit=2" -H "authorization: Bearer $pay_token"
 demo .build/debug/smartpay events put events/bus/payment-processed.json
+# Reward: every succeeded payment above earned tokens for c_7, pending until settlement; settle pay_demo_1 (the event
+# put above) and read the balance as the customer.
+demo .build/debug/smartpay events put events/reward/settlement-completed.json
+rewards_token=$(.build/debug/smartpay token --sub c_7 --role customer --scopes rewards:read)
+echo "\$ rewards_token=\$(smartpay token --sub c_7 --role customer --scopes rewards:read)"
+sleep 1
+demo curl -s "http://127.0.0.1:$PORT/rewards/c_7" -H "authorization: Bearer $rewards_token"
 demo .build/debug/smartpay events test-pattern --pattern events/bus/reward-pattern.json \
     --event events/bus/payment-processed-event.json
 echo "──────────────────────────────────────────────────────────────────────────"

@@ -20,13 +20,7 @@ import SmartPaySolana
 public struct PayHandler: FunctionHandler {
     public typealias Event = JSONValue
 
-    public struct Output: Encodable, Sendable, HTTPResponseShaping {
-        public var body: JSONValue
-        public var httpStatus: Int
-        public var httpHeaders: [String: String]
-
-        public func encode(to encoder: any Encoder) throws { try body.encode(to: encoder) }
-    }
+    public typealias Output = JSONOutput
 
     public let service: PayService
 

@@ -176,6 +176,7 @@ public struct PayService: Sendable {
                 Payment.Transition(
                     from: nil, to: .requiresPaymentMethod, at: now, actor: caller.actor, reason: "created")
             ], created: now, updated: now, version: 0)
+        payment.merchantCategory = merchant.category
 
         // Compliance: the customer's KYC level and limits. Over a limit the payment fails; nothing is charged.
         let level = try await customerProfile?.kycLevel ?? compliance.defaultLevel
@@ -373,6 +374,7 @@ public struct PayService: Sendable {
             "attempts": .number(String(payment.attempts.count)),
         ]
         if let decision = payment.decisionID { detail["decision_id"] = .string(decision) }
+        if let category = payment.merchantCategory { detail["merchant_category"] = .string(category) }
         if let gateway = payment.gateway { detail["gateway"] = .string(gateway) }
         if let last { detail["latency_ms"] = .number(String(last.latencyMs)) }
         if let risk = payment.risk {

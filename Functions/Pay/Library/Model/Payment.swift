@@ -41,6 +41,8 @@ public struct Payment: Codable, Sendable, Equatable {
     public var version: Int
     /// An on-chain pay-in's transfer and its depth (Solana), while and after it is watched.
     public var chain: ChainPayment?
+    /// The merchant's category when the payment was made (reward's multipliers read it from payment.processed).
+    public var merchantCategory: String?
 
     public struct Risk: Codable, Sendable, Equatable {
         public var score: Double
@@ -118,6 +120,7 @@ public struct Payment: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, status, amount, currency, description, metadata, gateway, risk, flagged, failure, fee, net
         case attempts, refunds, history, created, updated, version, chain
+        case merchantCategory = "merchant_category"
         case customerID = "customer_id"
         case merchantID = "merchant_id"
         case paymentMethod = "payment_method"

@@ -1,0 +1,4 @@
+import FunctionKit
+import RewardFunction
+
+await FunctionMain.run(RewardHandler.self, name: "reward")
