@@ -122,23 +122,56 @@ struct RewardServiceTests {
             let (service, store) = service(redis, rules: rules)
             _ = try await service.earn(try processed("pay_e", amount: 1000), logger: logger)  // 10 tokens
             _ = try await service.release(paymentID: "pay_e", reason: "hold", force: true)
-            let outcomes = await withTaskGroup(of: Bool.self) { group in
+            let paid = await withTaskGroup(of: String?.self) { group in
                 for index in 0..<10 {
                     group.addTask {
-                        (try? await store.spend(customerID: "c_7", paymentID: "buy_\(index)", amount: 3_000_000))
-                            != nil
+                        let purchase = "buy_\(index)"
+                        let spent = try? await store.spend(customerID: "c_7", paymentID: purchase, amount: 3_000_000)
+                        return spent == nil ? nil : purchase
                     }
                 }
-                var successes = 0
-                for await ok in group where ok { successes += 1 }
-                return successes
+                var purchases: [String] = []
+                for await purchase in group { if let purchase { purchases.append(purchase) } }
+                return purchases
             }
-            #expect(outcomes == 3, "10 tokens pay for three purchases of 3")
+            #expect(paid.count == 3, "10 tokens pay for three purchases of 3")
             #expect(try await store.balance(customerID: "c_7").released == 1_000_000)
-            let again = try await store.spend(customerID: "c_7", paymentID: "buy_0", amount: 3_000_000)
+            let again = try await store.spend(customerID: "c_7", paymentID: try #require(paid.first), amount: 3_000_000)
             #expect(again.released == 1_000_000, "the same purchase again debits nothing")
             await #expect(throws: RewardStoreError.self) {
                 _ = try await store.spend(customerID: "c_7", paymentID: "buy_x", amount: 2_000_000)
+            }
+        }
+    }
+
+    @Test(
+        "redeeming: tokens at the earning rate rounded up; declined when short; refunds give back at most what was spent"
+    )
+    func redeem() async throws {
+        try await RedisServer.with { redis in
+            var rules = RewardRules()
+            rules.holdSeconds = 0
+            rules.rates["USD"] = 333_333
+            let (service, store) = service(redis, rules: rules)
+            #expect(service.tokens(for: Money(minorUnits: 1, currency: .usd)) == 3_334, "rounded up")
+            _ = try await service.earn(try processed("pay_x", amount: 30_000), logger: logger)  // 99.9999 tokens
+            _ = try await service.release(paymentID: "pay_x", reason: "hold", force: true)
+            let paid = try await service.redeem(
+                customerID: "c_7", paymentID: "buy_1", money: Money(minorUnits: 15_000, currency: .usd))
+            #expect(paid["status"]?.stringValue == "succeeded" && paid["tokens"] == .number("49999950"))
+            let short = try await service.redeem(
+                customerID: "c_7", paymentID: "buy_2", money: Money(minorUnits: 20_000, currency: .usd))
+            #expect(short["status"]?.stringValue == "declined" && short["code"]?.stringValue == "insufficient_rewards")
+            let back = try await service.redeemRefund(
+                spendID: "rsp_buy_1", money: Money(minorUnits: 20_000, currency: .usd), key: "buy_1:refund:1")
+            #expect(back["tokens"] == .number("49999950"), "never more than was spent")
+            let again = try await service.redeemRefund(
+                spendID: "rsp_buy_1", money: Money(minorUnits: 20_000, currency: .usd), key: "buy_1:refund:1")
+            #expect(again["tokens"] == .number("49999950"), "the same refund key credits once")
+            #expect(try await store.balance(customerID: "c_7").released == 99_999_900)
+            await #expect(throws: FunctionError.self) {
+                _ = try await service.redeemRefund(
+                    spendID: "rsp_nothing", money: Money(minorUnits: 1, currency: .usd), key: "k")
             }
         }
     }

@@ -132,6 +132,24 @@ struct PayServeTests {
         #expect(amount(balance, "released") == 42_000_000, "\(balance)")
         #expect((balance["released"] as? [String: Any])?["display"] as? String == "42")
 
+        // Rewards pay for a purchase: 10.00 USD takes 10 tokens; 40.00 more is declined (32 left); a refund gives back.
+        let redeemed = try await request(platform, "POST", "/pay", token: merchant, body: try example("rewards.json"))
+        #expect(json(redeemed)["status"] as? String == "succeeded", "\(String(decoding: redeemed.body, as: UTF8.self))")
+        #expect(json(redeemed)["gateway"] as? String == "rewards")
+        #expect(amount(try await rewards(), "released") == 32_000_000)
+        let tooMuchRewards = try await request(
+            platform, "POST", "/pay", token: merchant,
+            body:
+                #"{"amount": 4000, "currency": "USD", "customer_id": "c_7", "merchant_id": "m_42", "payment_method": {"type": "rewards"}}"#
+        )
+        #expect(json(tooMuchRewards)["status"] as? String == "failed")
+        #expect((json(tooMuchRewards)["failure"] as? [String: Any])?["code"] as? String == "insufficient_rewards")
+        let redeemedID = try #require(json(redeemed)["id"] as? String)
+        let givenBack = try await request(
+            platform, "POST", "/payments/\(redeemedID)/refund", token: merchant, body: #"{"amount": 400}"#)
+        #expect(json(givenBack)["status"] as? String == "partially_refunded")
+        #expect(amount(try await rewards(), "released") == 36_000_000)
+
         // Solana: the transfer request, a wallet pays it at serve's LiteSVM node, and the watcher (delayed events
         // on the bus, delivered to pay) sees it confirmed.
         let crypto = try await request(

@@ -50,8 +50,11 @@ public struct PayHandler: FunctionHandler {
         }
         if let amazon = try Self.amazonPay(configuration, http: http, timeout: timeout) { adapters.append(amazon) }
         if let solana = try Self.solana(configuration, http: http) { adapters.append(solana) }
+        let invoker = LambdaInvoker(environment: configuration.values, http: http)
+        let rewardFunction = configuration.string("PAY_REWARD_FUNCTION") ?? "reward"
+        if rewardFunction != "off" { adapters.append(RewardsGateway(invoker: invoker, function: rewardFunction)) }
         let siblings = InvokedSiblings(
-            invoker: LambdaInvoker(environment: configuration.values, http: http),
+            invoker: invoker,
             fraudFunction: configuration.string("PAY_FRAUD_FUNCTION") ?? "fraud",
             routeFunction: configuration.string("PAY_ROUTE_FUNCTION") ?? "route")
         self.init(

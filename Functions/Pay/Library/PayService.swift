@@ -227,15 +227,19 @@ public struct PayService: Sendable {
         }
         let country = request.country ?? merchant.country ?? settings.defaultCountry
         var order: [String]
-        do {
-            let choice = try await router.route(
-                payment, request: request, candidates: candidates, country: country, category: merchant.category)
-            payment.decisionID = choice.decisionID
-            order = [choice.gateway] + choice.fallbacks
-        } catch {
-            // Routing is an optimisation: without it, the candidates in their fixed order.
-            logger.warning("route unavailable, static order", metadata: ["error": .string("\(error)")])
-            order = candidates
+        if request.paymentMethod.type == .rewards {
+            order = candidates  // one way to pay with rewards: nothing to route
+        } else {
+            do {
+                let choice = try await router.route(
+                    payment, request: request, candidates: candidates, country: country, category: merchant.category)
+                payment.decisionID = choice.decisionID
+                order = [choice.gateway] + choice.fallbacks
+            } catch {
+                // Routing is an optimisation: without it, the candidates in their fixed order.
+                logger.warning("route unavailable, static order", metadata: ["error": .string("\(error)")])
+                order = candidates
+            }
         }
         order = order.reduce(into: []) { list, name in
             if candidates.contains(name) && !list.contains(name) { list.append(name) }

@@ -10,7 +10,8 @@ import SmartPayRedis
 /// `payment_ids`: release and mint now), `reward.release.due` (its own delayed event: release when the hold ended).
 /// Behind the HTTP API: `GET /rewards/{customer}` — released, pending and total, in micro-tokens (6 decimals) and as
 /// decimal strings; a customer sees only their own. Directly: `action` = `balance`, `release`, `reverse`, `spend`,
-/// `tier.save`.
+/// `redeem` / `redeem.refund` (pay's rewards payment method: money in, tokens debited at the earning rate, rounded
+/// up; not enough is a `declined` answer), `tier.save`.
 ///
 /// Configuration: `REDIS_URL`, `REWARD_RULES` (see `RewardRules`).
 public struct RewardHandler: FunctionHandler {
@@ -107,13 +108,29 @@ public struct RewardHandler: FunctionHandler {
                     throw FunctionError.validation(
                         "amount", "\(requested) micro-tokens asked, \(available) released and unspent")
                 }
+            case "redeem":
+                let money = Money(minorUnits: try fields.minorUnits("amount"), currency: try fields.currency())
+                guard money.minorUnits > 0 else {
+                    throw FunctionError.validation("amount", "must be positive, got \(money.minorUnits)")
+                }
+                return JSONOutput(
+                    body: try await service.redeem(
+                        customerID: try fields.string("customer_id", required: true)!,
+                        paymentID: try fields.string("payment_id", required: true)!, money: money))
+            case "redeem.refund":
+                let money = Money(minorUnits: try fields.minorUnits("amount"), currency: try fields.currency())
+                return JSONOutput(
+                    body: try await service.redeemRefund(
+                        spendID: try fields.string("spend_id", required: true)!, money: money,
+                        key: try fields.string("refund_key", required: true, maximum: 255)!))
             case "tier.save":
                 let customer = try fields.string("customer_id", required: true)!
                 try await service.store.setTier(customerID: customer, tier: try fields.string("tier", maximum: 32))
                 return JSONOutput(body: .object(["customer_id": .string(customer)]))
             default:
                 throw FunctionError.validation(
-                    "action", "expected balance, release, reverse, spend or tier.save, got \"\(action)\"")
+                    "action",
+                    "expected balance, release, reverse, spend, redeem, redeem.refund or tier.save, got \"\(action)\"")
             }
         }
     }

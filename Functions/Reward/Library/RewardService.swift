@@ -131,6 +131,52 @@ public struct RewardService: Sendable {
         }
     }
 
+    /// Micro-tokens that pay for `amount` minor units: the earning rate read backwards (one token buys a dollar by
+    /// default), rounded up so a purchase is never underpaid; nil for a currency without a rate.
+    public func tokens(for money: Money) -> Int64? {
+        guard let rate = rules.rates[money.currency.code], money.minorUnits > 0 else { return nil }
+        let numerator = Int128(money.minorUnits) * Int128(rate)
+        let denominator = Int128(money.currency.minorUnitsPerMajor)
+        let value = (numerator + denominator - 1) / denominator
+        return value > Int128(Int64.max) ? nil : Int64(value)
+    }
+
+    /// Pays for a purchase with released tokens, once per payment.
+    /// - Returns: `status` succeeded with `spend_id`, tokens and the balance left; or declined with
+    ///   `insufficient_rewards` and what is available — a customer's outcome, not an error.
+    public func redeem(customerID: String, paymentID: String, money: Money) async throws -> JSONValue {
+        guard let tokens = tokens(for: money) else {
+            throw FunctionError.validation("currency", "rewards cannot pay in \(money.currency.code)")
+        }
+        do {
+            let left = try await store.spend(customerID: customerID, paymentID: paymentID, amount: tokens)
+            return .object([
+                "status": .string("succeeded"), "spend_id": .string("rsp_" + paymentID),
+                "tokens": .number(String(tokens)), "released_left": .number(String(left.released)),
+            ])
+        } catch RewardStoreError.insufficientBalance(let available, let requested) {
+            return .object([
+                "status": .string("declined"), "code": .string("insufficient_rewards"),
+                "message": .string(
+                    "\(requested) micro-tokens are needed and \(available) are released and unspent"),
+            ])
+        }
+    }
+
+    /// Gives a refunded rewards purchase's tokens back, once per refund key.
+    public func redeemRefund(spendID: String, money: Money, key: String) async throws -> JSONValue {
+        guard spendID.hasPrefix("rsp_"), let tokens = tokens(for: money) else {
+            throw FunctionError.validation("spend_id", "expected rsp_… and an amount in a currency with a rate")
+        }
+        let paymentID = String(spendID.dropFirst(4))
+        let (customer, credited) = try await store.credit(paymentID: paymentID, key: key, amount: tokens)
+        guard !customer.isEmpty else { throw FunctionError.notFound("no such rewards purchase \(spendID)") }
+        return .object([
+            "credit_id": .string("rcr_" + key), "customer_id": .string(customer),
+            "tokens": .number(String(credited)),
+        ])
+    }
+
     func event(_ type: String, _ reward: Reward) -> OutgoingEvent {
         var detail: [String: JSONValue] = [
             "reward_id": .string(reward.id), "payment_id": .string(reward.paymentID),

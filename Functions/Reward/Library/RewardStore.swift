@@ -43,13 +43,18 @@ public protocol RewardStore: Sendable {
     /// - Throws: `RewardStoreError.insufficientBalance`.
     func spend(customerID: String, paymentID: String, amount: Int64) async throws -> RewardBalance
 
+    /// Gives back up to `amount` micro-tokens of a purchase paid with rewards, once per `key`.
+    /// - Returns: the purchase's customer and what was credited.
+    func credit(paymentID: String, key: String, amount: Int64) async throws -> (String, Int64)
+
     func tier(customerID: String) async throws -> String?
     func setTier(customerID: String, tier: String?) async throws
 }
 
 /// Rewards in Redis: `reward:reward:{id}` (hash: version, json), `reward:balance:{customer}` (hash: released,
 /// pending), `reward:daily:{customer}:{day}` (micro-tokens earned that UTC day, 2 days TTL) with
-/// `reward:daily-claim:{payment}`, `reward:spend:{payment}`, `reward:tier:{customer}`, and the 5-minute balance
+/// `reward:daily-claim:{payment}`, `reward:spend:{payment}` (hash: customer, tokens, refunded), `reward:credit:{key}`,
+/// `reward:tier:{customer}`, and the 5-minute balance
 /// cache `reward:balance-cache:{customer}`.
 public struct RedisRewardStore: RewardStore {
     public let redis: RedisClient
@@ -134,13 +139,13 @@ public struct RedisRewardStore: RewardStore {
 
     static let spendScript = RedisScript(
         """
-        local done = redis.call('GET', KEYS[2])
-        if done then return {1, redis.call('HGET', KEYS[1], 'released') or '0'} end
+        if redis.call('EXISTS', KEYS[2]) == 1 then return {1, redis.call('HGET', KEYS[1], 'released') or '0'} end
         local released = tonumber(redis.call('HGET', KEYS[1], 'released') or '0')
         local amount = tonumber(ARGV[1])
         if released < amount then return {0, tostring(released)} end
         local left = redis.call('HINCRBY', KEYS[1], 'released', -amount)
-        redis.call('SET', KEYS[2], ARGV[1], 'EX', 2592000)
+        redis.call('HSET', KEYS[2], 'customer', ARGV[2], 'tokens', ARGV[1], 'refunded', 0)
+        redis.call('EXPIRE', KEYS[2], 31536000)
         redis.call('DEL', KEYS[3])
         return {1, tostring(left)}
         """)
@@ -149,12 +154,37 @@ public struct RedisRewardStore: RewardStore {
         let reply = try await redis.evaluate(
             Self.spendScript,
             keys: [key("balance", customerID), key("spend", paymentID), key("balance-cache", customerID)],
-            arguments: [String(amount)])
+            arguments: [String(amount), customerID])
         let ok = reply.array?.first?.integer == 1
         let left = Int64(reply.array?.last?.string ?? "0") ?? 0
         guard ok else { throw RewardStoreError.insufficientBalance(available: left, requested: amount) }
         let pending = Int64(try await redis.send(["HGET", key("balance", customerID), "pending"]).string ?? "0") ?? 0
         return RewardBalance(released: left, pending: pending)
+    }
+
+    /// Gives back up to `amount` of a purchase's spent tokens, once per `key`, never more than was spent.
+    /// - Returns: the customer and the micro-tokens credited (0 when the purchase is unknown or fully given back).
+    static let creditScript = RedisScript(
+        """
+        local done = redis.call('GET', KEYS[2])
+        if done then return {redis.call('HGET', KEYS[1], 'customer') or '', done} end
+        local customer = redis.call('HGET', KEYS[1], 'customer')
+        if not customer then return {'', '0'} end
+        local left = tonumber(redis.call('HGET', KEYS[1], 'tokens')) - tonumber(redis.call('HGET', KEYS[1], 'refunded'))
+        local credit = math.max(0, math.min(tonumber(ARGV[1]), left))
+        redis.call('HINCRBY', KEYS[1], 'refunded', credit)
+        redis.call('HINCRBY', ARGV[2] .. customer, 'released', credit)
+        redis.call('DEL', ARGV[3] .. customer)
+        redis.call('SET', KEYS[2], credit, 'EX', 31536000)
+        return {customer, tostring(credit)}
+        """)
+
+    public func credit(paymentID: String, key creditKey: String, amount: Int64) async throws -> (String, Int64) {
+        let reply = try await redis.evaluate(
+            Self.creditScript, keys: [key("spend", paymentID), key("credit", creditKey)],
+            arguments: [String(amount), key("balance") + ":", key("balance-cache") + ":"])
+        let customer = reply.array?.first?.string ?? ""
+        return (customer, Int64(reply.array?.last?.string ?? "0") ?? 0)
     }
 
     public func tier(customerID: String) async throws -> String? {
