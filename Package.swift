@@ -300,7 +300,8 @@ let package = Package(
         .testTarget(
             name: "RewardTests",
             dependencies: [
-                "RewardFunction", "FunctionKit", "SmartPayCore", "SmartPayRedis", "TestSupport",
+                "RewardFunction", "FunctionKit", "SmartPayCore", "SmartPayRedis", "SmartPayHTTP", "SmartPaySolana",
+                "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/RewardTests"

@@ -175,4 +175,44 @@ struct RewardServiceTests {
             }
         }
     }
+
+    @Test("direct actions refuse bad input by name and write nothing: a wallet that is not an address, a bad amount")
+    func badInput() async throws {
+        try await RedisServer.with { redis in
+            let (service, store) = service(redis)
+            let handler = RewardHandler(service: service)
+            let context = InvocationContext(
+                requestID: "r1", deadline: .now + .seconds(10), logger: logger, functionName: "reward",
+                configuration: FunctionConfiguration([:]))
+            func call(_ text: String) async throws -> JSONValue {
+                try await handler.handle(try JSONParser().parse(Array(text.utf8)), context: context).body
+            }
+            for (text, field) in [
+                (#"{"action": "wallet.save", "customer_id": "c_7", "wallet": "0OIl"}"#, "wallet"),
+                (#"{"action": "wallet.save", "customer_id": "c_7", "wallet": "2NEpo7TZRRrLZSi2U"}"#, "wallet"),
+                (
+                    #"{"action": "redeem", "customer_id": "c_7", "payment_id": "p", "amount": 1.5, "currency": "USD"}"#,
+                    "amount"
+                ),
+                (
+                    #"{"action": "redeem", "customer_id": "c_7", "payment_id": "p", "amount": -5, "currency": "USD"}"#,
+                    "amount"
+                ),
+                (#"{"action": "spend", "customer_id": "c_7", "payment_id": "p", "amount": 5}"#, "amount"),
+                (#"{"action": "mint-everything"}"#, "action"),
+            ] {
+                do {
+                    _ = try await call(text)
+                    Issue.record("accepted: \(text)")
+                } catch let error as FunctionError {
+                    #expect(error.field == field, "\(text): \(error)")
+                }
+            }
+            #expect(try await store.wallet(customerID: "c_7") == nil, "nothing written")
+            let saved = try await call(
+                #"{"action": "wallet.save", "customer_id": "c_7", "wallet": "HQfAiT7odSA6z7TorH3RDenENkbmAKUtTbYSCGHYrYch"}"#
+            )
+            #expect(saved["wallet"]?.stringValue == "HQfAiT7odSA6z7TorH3RDenENkbmAKUtTbYSCGHYrYch")
+        }
+    }
 }

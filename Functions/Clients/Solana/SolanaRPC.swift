@@ -94,6 +94,14 @@ public struct SolanaRPC: Sendable {
         return value
     }
 
+    /// Whether a transaction signed with `blockhash` can still land.
+    public func isBlockhashValid(_ blockhash: String) async throws(SolanaError) -> Bool {
+        let result = try await call(
+            "isBlockhashValid", [.string(blockhash), .object(["commitment": .string(Commitment.confirmed.rawValue)])])
+        guard case .bool(let valid)? = result["value"] else { throw .unavailable("isBlockhashValid: no value") }
+        return valid
+    }
+
     /// A token account's balance in base units.
     public func tokenBalance(_ account: SolanaPublicKey, _ commitment: Commitment = .confirmed)
         async throws(SolanaError) -> UInt64

@@ -37,6 +37,9 @@ public struct Reward: Codable, Sendable, Equatable {
     /// `ledger` or `solana`, once minted; the transaction signature on Solana.
     public var mintedOn: String?
     public var signature: String?
+    /// The blockhash the recorded transaction was signed with: while it is valid, the same transaction can be sent
+    /// again safely; once it expired, an unseen transaction can never land and a new one may be made.
+    public var mintBlockhash: String?
     public var steps: [Step]
     public var version: Int
 
@@ -46,6 +49,7 @@ public struct Reward: Codable, Sendable, Equatable {
         case customerID = "customer_id"
         case merchantID = "merchant_id"
         case releaseAt = "release_at"
+        case mintBlockhash = "mint_blockhash"
         case mintedOn = "minted_on"
     }
 

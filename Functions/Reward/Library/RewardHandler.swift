@@ -1,7 +1,10 @@
+import Foundation
 import FunctionKit
 import Logging
 import SmartPayCore
+import SmartPayHTTP
 import SmartPayRedis
+import SmartPaySolana
 
 /// The reward function.
 ///
@@ -11,9 +14,9 @@ import SmartPayRedis
 /// Behind the HTTP API: `GET /rewards/{customer}` — released, pending and total, in micro-tokens (6 decimals) and as
 /// decimal strings; a customer sees only their own. Directly: `action` = `balance`, `release`, `reverse`, `spend`,
 /// `redeem` / `redeem.refund` (pay's rewards payment method: money in, tokens debited at the earning rate, rounded
-/// up; not enough is a `declined` answer), `tier.save`.
+/// up; not enough is a `declined` answer), `wallet.save` (a base58 Solana address), `tier.save`.
 ///
-/// Configuration: `REDIS_URL`, `REWARD_RULES` (see `RewardRules`).
+/// Configuration: `REDIS_URL`, `REWARD_RULES` (see `RewardRules`), `REWARD_MINT` and friends (see `minter`).
 public struct RewardHandler: FunctionHandler {
     public typealias Event = JSONValue
     public typealias Output = JSONOutput
@@ -31,10 +34,40 @@ public struct RewardHandler: FunctionHandler {
                 throw FunctionError.validation("REWARD_RULES", "not JSON: \(error)")
             }
         }
+        let store = RedisRewardStore(redis: redis)
         self.init(
             service: RewardService(
-                store: RedisRewardStore(redis: redis), minter: LedgerMinter(), rules: try RewardRules(json: rulesJSON)))
+                store: store, minter: try Self.minter(configuration, store: store),
+                rules: try RewardRules(json: rulesJSON)))
         context.logger.info("reward ready", metadata: ["minter": .string(service.minter.name)])
+    }
+
+    /// Solana when `REWARD_MINT` (the SPL mint, 6 decimals) is set, with `SOLANA_RPC_URL` and the mint authority's
+    /// key in `REWARD_MINT_AUTHORITY_KEY_FILE` (solana-keygen JSON) or `REWARD_MINT_AUTHORITY_KEY`; else the ledger.
+    static func minter(_ configuration: FunctionConfiguration, store: RedisRewardStore) throws -> any RewardMinter {
+        guard let mintText = configuration.string("REWARD_MINT") else { return LedgerMinter() }
+        let url = try configuration.require("SOLANA_RPC_URL")
+        let keyText: String
+        if let file = configuration.string("REWARD_MINT_AUTHORITY_KEY_FILE") {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw FunctionError(.invalidRequest, "REWARD_MINT_AUTHORITY_KEY_FILE: cannot read \(file)")
+            }
+            keyText = text
+        } else if let text = configuration.string("REWARD_MINT_AUTHORITY_KEY") {
+            keyText = text
+        } else {
+            throw FunctionError(
+                .invalidRequest,
+                "REWARD_MINT is set but neither REWARD_MINT_AUTHORITY_KEY_FILE nor REWARD_MINT_AUTHORITY_KEY")
+        }
+        do {
+            return SolanaMinter(
+                rpc: SolanaRPC(url: url, http: HTTPClient()), mint: try SolanaPublicKey(mintText),
+                authority: try SolanaKeypair(keygenJSON: keyText),
+                wallets: { try await store.wallet(customerID: $0) })
+        } catch {
+            throw FunctionError(.invalidRequest, "the reward mint's settings: \(error.description)")
+        }
     }
 
     public func handle(_ event: JSONValue, context: InvocationContext) async throws -> JSONOutput {
@@ -123,6 +156,14 @@ public struct RewardHandler: FunctionHandler {
                     body: try await service.redeemRefund(
                         spendID: try fields.string("spend_id", required: true)!, money: money,
                         key: try fields.string("refund_key", required: true, maximum: 255)!))
+            case "wallet.save":
+                let customer = try fields.string("customer_id", required: true)!
+                let wallet = try fields.string("wallet", required: true, maximum: 64)!
+                do { _ = try SolanaPublicKey(wallet) } catch {
+                    throw FunctionError.validation("wallet", error.description)
+                }
+                try await service.store.setWallet(customerID: customer, wallet: wallet)
+                return JSONOutput(body: .object(["customer_id": .string(customer), "wallet": .string(wallet)]))
             case "tier.save":
                 let customer = try fields.string("customer_id", required: true)!
                 try await service.store.setTier(customerID: customer, tier: try fields.string("tier", maximum: 32))
@@ -130,7 +171,8 @@ public struct RewardHandler: FunctionHandler {
             default:
                 throw FunctionError.validation(
                     "action",
-                    "expected balance, release, reverse, spend, redeem, redeem.refund or tier.save, got \"\(action)\"")
+                    "expected balance, release, reverse, spend, redeem, redeem.refund, wallet.save or tier.save, got \"\(action)\""
+                )
             }
         }
     }

@@ -2,15 +2,34 @@ import FunctionKit
 import Logging
 import SmartPayCore
 import SmartPayEvents
+import Synchronization
+
+/// A mint transaction as recorded before it is sent.
+public struct MintAttempt: Sendable, Equatable {
+    public var signature: String
+    public var blockhash: String
+
+    public init(signature: String, blockhash: String) {
+        self.signature = signature
+        self.blockhash = blockhash
+    }
+}
+
+public enum MintOutcome: Sendable, Equatable {
+    /// Minted (with the transaction's signature on a chain).
+    case minted(signature: String?)
+    /// Sent but not confirmed yet: look again later.
+    case inFlight(signature: String)
+}
 
 /// The minting seam: where released rewards become tokens.
 public protocol RewardMinter: Sendable {
     /// `ledger` or `solana`.
     var name: String { get }
-    /// Mints `reward.amount` to the customer. `previous` is the signature of an earlier attempt for the same reward,
-    /// if one was sent: the minter checks it before sending again, so a reward is never minted twice.
-    /// - Returns: the transaction signature, when there is one.
-    func mint(_ reward: Reward, previous: String?) async throws -> String?
+    /// Mints `reward.amount` to the customer, never twice: `previous` is the attempt recorded earlier for this
+    /// reward, and `record` must be called with a new attempt before it is sent.
+    func mint(_ reward: Reward, previous: MintAttempt?, record: @Sendable (MintAttempt) async throws -> Void)
+        async throws -> MintOutcome
     /// Takes back a released reward (burn, or a ledger debit).
     func clawBack(_ reward: Reward) async throws -> String?
 }
@@ -19,7 +38,9 @@ public protocol RewardMinter: Sendable {
 public struct LedgerMinter: RewardMinter {
     public init() {}
     public var name: String { "ledger" }
-    public func mint(_ reward: Reward, previous: String?) async throws -> String? { nil }
+    public func mint(_ reward: Reward, previous: MintAttempt?, record: @Sendable (MintAttempt) async throws -> Void)
+        async throws -> MintOutcome
+    { .minted(signature: nil) }
     public func clawBack(_ reward: Reward) async throws -> String? { nil }
 }
 
@@ -100,14 +121,41 @@ public struct RewardService: Sendable {
                 later: nil)
         }
         guard reward.status == .releasing else { return reward }
-        let signature = try await minter.mint(reward, previous: reward.signature)
+        // The mint's attempts are written as they are made, so that a crash or a retry finds them.
+        let current = Mutex(reward)
+        let store = self.store
+        let previous = reward.signature.flatMap { signature in
+            reward.mintBlockhash.map { MintAttempt(signature: signature, blockhash: $0) }
+        }
+        let outcome = try await minter.mint(reward, previous: previous) { attempt in
+            var next = current.withLock { $0 }
+            next.signature = attempt.signature
+            next.mintBlockhash = attempt.blockhash
+            next.steps.append(
+                Reward.Step(status: .releasing, at: .now(), reason: "mint transaction \(attempt.signature) signed"))
+            let written = try await store.commit(
+                next, expectedVersion: next.version, balance: RewardBalance(released: 0, pending: 0), events: [],
+                later: nil)
+            current.withLock { $0 = written }
+        }
+        reward = current.withLock { $0 }
         let version = reward.version
-        reward.mintedOn = minter.name
-        reward.signature = signature ?? reward.signature
-        try reward.move(to: .released, reason: "minted on the \(minter.name)" + (signature.map { " (\($0))" } ?? ""))
-        return try await store.commit(
-            reward, expectedVersion: version, balance: RewardBalance(released: reward.amount, pending: -reward.amount),
-            events: [event("reward.minted", reward), event("reward.released", reward)], later: nil)
+        switch outcome {
+        case .inFlight:
+            // Not confirmed yet: look again shortly (the same event as the hold's end).
+            return try await store.commit(
+                reward, expectedVersion: version, balance: RewardBalance(released: 0, pending: 0), events: [],
+                later: ([releaseDue(reward)], Timestamp.now().adding(milliseconds: 2000)))
+        case .minted(let signature):
+            reward.mintedOn = minter.name
+            reward.signature = signature ?? reward.signature
+            try reward.move(
+                to: .released, reason: "minted on the \(minter.name)" + (signature.map { " (\($0))" } ?? ""))
+            return try await store.commit(
+                reward, expectedVersion: version,
+                balance: RewardBalance(released: reward.amount, pending: -reward.amount),
+                events: [event("reward.minted", reward), event("reward.released", reward)], later: nil)
+        }
     }
 
     /// A refund or chargeback: a pending reward is canceled, a released one clawed back.

@@ -49,6 +49,10 @@ public protocol RewardStore: Sendable {
 
     func tier(customerID: String) async throws -> String?
     func setTier(customerID: String, tier: String?) async throws
+
+    /// The customer's Solana wallet (base58), for on-chain mints.
+    func wallet(customerID: String) async throws -> String?
+    func setWallet(customerID: String, wallet: String) async throws
 }
 
 /// Rewards in Redis: `reward:reward:{id}` (hash: version, json), `reward:balance:{customer}` (hash: released,
@@ -185,6 +189,14 @@ public struct RedisRewardStore: RewardStore {
             arguments: [String(amount), key("balance") + ":", key("balance-cache") + ":"])
         let customer = reply.array?.first?.string ?? ""
         return (customer, Int64(reply.array?.last?.string ?? "0") ?? 0)
+    }
+
+    public func wallet(customerID: String) async throws -> String? {
+        try await redis.send(["GET", key("wallet", customerID)]).string
+    }
+
+    public func setWallet(customerID: String, wallet: String) async throws {
+        _ = try await redis.send(["SET", key("wallet", customerID), wallet])
     }
 
     public func tier(customerID: String) async throws -> String? {
