@@ -21,6 +21,7 @@ bench:
 	Tests/Benchmarks/route-bench.sh
 	Tests/Benchmarks/pay-bench.sh
 	Tests/Benchmarks/solana-bench.sh
+	Tests/Benchmarks/reward-bench.sh
 
 # The fraud model's offline pipeline (simulate → features → train; evaluate on the handbook's protocol).
 fraud-model:

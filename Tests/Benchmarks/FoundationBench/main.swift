@@ -9,6 +9,7 @@ import SmartPayRedis
 //   smartpay-bench bus REDIS_URL METRICS_URL COUNT [RATE]   the event bus end to end against `smartpay serve`
 //   smartpay-bench fraud-model MODEL PARITY [ROUNDS]        the fraud model and feature code alone, one thread
 //   smartpay-bench solana-sign [COUNT]                      Solana mint transactions built and signed, one thread
+//   smartpay-bench reward-ledger REDIS_URL COUNT            rewards earned and minted (ledger) through serve's bus
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -170,6 +171,12 @@ case "fraud-handler":
     try await fraudHandler(
         modelPath: arguments[2], redisURL: arguments[3],
         count: arguments.count > 4 ? Int(arguments[4]) ?? 20_000 : 20_000)
+case "reward-ledger":
+    guard arguments.count > 3, let count = Int(arguments[3]) else {
+        print("usage: smartpay-bench reward-ledger REDIS_URL COUNT")
+        exit(2)
+    }
+    try await rewardLedger(redisURL: arguments[2], count: count)
 case "solana-sign":
     try solanaSign(count: arguments.count > 2 ? Int(arguments[2]) ?? 20_000 : 20_000)
 case "route-decide":
