@@ -106,6 +106,22 @@ struct SolanaPayTests {
             instructions: [.transfer(from: setup.payer.publicKey, to: to, lamports: 5_000_000)],
             recentBlockhash: blockhash)
         let transaction = try SolanaTransaction(message: message, signers: [setup.payer])
+        // solders (an implementation independent of ours) parses the bytes and verifies the signature.
+        let check = try await ProcessRunner.run(
+            Executables.repositoryRoot.appendingPathComponent(".venv/bin/python"),
+            arguments: [
+                "-c",
+                """
+                import sys
+                from solders.transaction import Transaction
+                tx = Transaction.from_bytes(bytes.fromhex(sys.argv[1]))
+                tx.verify()
+                print(tx.signatures[0], tx.message.account_keys[0], len(tx.message.instructions))
+                """,
+                Hex.encode(transaction.serialized()),
+            ])
+        #expect(check.status == 0, "\(check.stderrText)")
+        #expect(check.stdoutText == "\(transaction.id) \(setup.payer.publicKey) 1\n")
         #expect(try await setup.rpc.send(transaction) == transaction.id)
         #expect(try await setup.rpc.balance(to, .processed) == 5_000_000)
 
