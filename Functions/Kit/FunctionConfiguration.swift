@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -31,6 +33,19 @@ public struct FunctionConfiguration: Sendable {
     public func string(_ key: String) -> String? {
         guard let value = values[key], !value.isEmpty else { return nil }
         return value
+    }
+
+    /// A secret from `{name}_FILE` (a path, read here) or from `{name}` itself; nil when neither is set.
+    /// - Throws: `FunctionError.invalidRequest` naming the file setting when the file cannot be read (never the
+    ///   secret).
+    public func secret(_ name: String) throws(FunctionError) -> String? {
+        if let file = string(name + "_FILE") {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw FunctionError(.invalidRequest, "\(name)_FILE: cannot read \(file)")
+            }
+            return String(decoding: data, as: UTF8.self)
+        }
+        return string(name)
     }
 
     /// A required value.

@@ -79,15 +79,7 @@ public struct PayHandler: FunctionHandler {
             }
             return nil
         }
-        let pem: String
-        if let file = configuration.string("AMAZON_PAY_PRIVATE_KEY_FILE") {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw FunctionError(.invalidRequest, "AMAZON_PAY_PRIVATE_KEY_FILE: cannot read \(file)")
-            }
-            pem = text
-        } else if let text = configuration.string("AMAZON_PAY_PRIVATE_KEY") {
-            pem = text
-        } else {
+        guard let pem = try configuration.secret("AMAZON_PAY_PRIVATE_KEY") else {
             throw FunctionError(
                 .invalidRequest,
                 "AMAZON_PAY_PUBLIC_KEY_ID is set but neither AMAZON_PAY_PRIVATE_KEY_FILE nor AMAZON_PAY_PRIVATE_KEY")

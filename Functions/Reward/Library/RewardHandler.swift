@@ -47,15 +47,7 @@ public struct RewardHandler: FunctionHandler {
     static func minter(_ configuration: FunctionConfiguration, store: RedisRewardStore) throws -> any RewardMinter {
         guard let mintText = configuration.string("REWARD_MINT") else { return LedgerMinter() }
         let url = try configuration.require("SOLANA_RPC_URL")
-        let keyText: String
-        if let file = configuration.string("REWARD_MINT_AUTHORITY_KEY_FILE") {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw FunctionError(.invalidRequest, "REWARD_MINT_AUTHORITY_KEY_FILE: cannot read \(file)")
-            }
-            keyText = text
-        } else if let text = configuration.string("REWARD_MINT_AUTHORITY_KEY") {
-            keyText = text
-        } else {
+        guard let keyText = try configuration.secret("REWARD_MINT_AUTHORITY_KEY") else {
             throw FunctionError(
                 .invalidRequest,
                 "REWARD_MINT is set but neither REWARD_MINT_AUTHORITY_KEY_FILE nor REWARD_MINT_AUTHORITY_KEY")
