@@ -110,13 +110,7 @@ public struct Money: Hashable, Sendable {
 extension Money: CustomStringConvertible {
     /// The amount in major units with exactly the currency's decimals, then the code: `12.50 USD`, `500 JPY`.
     public var description: String {
-        let magnitude = minorUnits.magnitude
-        let sign = minorUnits < 0 ? "-" : ""
-        guard currency.exponent > 0 else { return "\(sign)\(magnitude) \(currency.code)" }
-        let divisor = UInt64(currency.minorUnitsPerMajor)
-        var fraction = String(magnitude % divisor)
-        while fraction.count < currency.exponent { fraction = "0" + fraction }
-        return "\(sign)\(magnitude / divisor).\(fraction) \(currency.code)"
+        DecimalText.format(minorUnits, decimals: currency.exponent) + " " + currency.code
     }
 }
 

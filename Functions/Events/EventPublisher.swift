@@ -149,3 +149,23 @@ public final class RecordingEventPublisher: EventPublisher {
         return events.map(\.id)
     }
 }
+
+/// Events the bus delivers at `at` (a watcher's next look, the end of a hold), written with a state change.
+public struct ScheduledEvents: Sendable {
+    public var events: [OutgoingEvent]
+    public var at: Timestamp
+
+    public init(_ events: [OutgoingEvent], at: Timestamp) {
+        self.events = events
+        self.at = at
+    }
+}
+
+extension RedisEventPublisher {
+    /// The commands of `events` now and of `later` at its time, for a script that writes them with its own state.
+    public func commands(for events: [OutgoingEvent], later: ScheduledEvents?) throws -> [[String]] {
+        var commands = try self.commands(for: events)
+        if let later { commands += try self.commands(for: later.events, deliverAt: later.at) }
+        return commands
+    }
+}

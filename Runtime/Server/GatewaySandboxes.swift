@@ -36,82 +36,89 @@ final class GatewaySandboxes: @unchecked Sendable {
         var python: String?
     }
 
+    /// One gateway's way to the functions: its settings from the environment when `credential` is set, else its
+    /// sandbox, started with `arguments` and described to the functions by `settings(port)`.
+    struct Gateway {
+        var name: String
+        /// The setting whose presence means "use the real endpoint" (`STRIPE_API_KEY`, …).
+        var credential: String
+        /// The settings passed through as they are then.
+        var passThrough: [String]
+        var script: String
+        var arguments: [String] = []
+        /// A file the sandbox writes for the functions (a key), removed at stop.
+        var file: URL?
+        var settings: (Int) -> [String: String]
+        var label: String
+        /// What goes missing without sandbox and credentials.
+        var withoutIt: String
+    }
+
+    static func gateways() -> [Gateway] {
+        let temporary = FileManager.default.temporaryDirectory
+        let amazonKey = temporary.appendingPathComponent("smartpay-amazonpay-\(getpid()).pem")
+        let solanaWallet = temporary.appendingPathComponent("smartpay-solana-recipient-\(getpid()).json")
+        return [
+            Gateway(
+                name: "stripe", credential: "STRIPE_API_KEY", passThrough: ["STRIPE_API_KEY", "STRIPE_API_BASE"],
+                script: "localstripe_server.py",
+                settings: { port in
+                    [
+                        "STRIPE_API_KEY": "sk_test_smartpay_local", "STRIPE_API_BASE": "http://127.0.0.1:\(port)",
+                        "STRIPE_DIALECT": "localstripe",
+                    ]
+                }, label: "localstripe sandbox", withoutIt: "card payments will fail with no_gateway"),
+            // The sandbox makes the merchant's key pair and hands over the private half in a file only we can read.
+            Gateway(
+                name: "amazon_pay", credential: "AMAZON_PAY_PUBLIC_KEY_ID",
+                passThrough: [
+                    "AMAZON_PAY_PUBLIC_KEY_ID", "AMAZON_PAY_PRIVATE_KEY", "AMAZON_PAY_PRIVATE_KEY_FILE",
+                    "AMAZON_PAY_REGION", "AMAZON_PAY_ENVIRONMENT", "AMAZON_PAY_API_BASE",
+                ], script: "amazonpay_sandbox.py",
+                arguments: ["--public-key-id", amazonPayKeyID, "--private-key-out", amazonKey.path], file: amazonKey,
+                settings: { port in
+                    [
+                        "AMAZON_PAY_PUBLIC_KEY_ID": amazonPayKeyID, "AMAZON_PAY_PRIVATE_KEY_FILE": amazonKey.path,
+                        "AMAZON_PAY_API_BASE": "http://127.0.0.1:\(port)",
+                    ]
+                }, label: "Amazon Pay sandbox", withoutIt: "Amazon Pay is off"),
+            // The sandbox funds the platform's receiving wallet (a new account must hold rent) and hands over its key.
+            Gateway(
+                name: "solana", credential: "SOLANA_RPC_URL",
+                passThrough: [
+                    "SOLANA_RPC_URL", "SOLANA_RECIPIENT", "SOLANA_RECIPIENT_KEY_FILE", "SOLANA_USDC_MINT",
+                    "SOLANA_SOL_PRICE_USD_CENTS", "SOLANA_PAYMENT_WINDOW_S", "SOLANA_WATCH_INTERVAL_MS",
+                ], script: "solana_sandbox.py", arguments: ["--fund-wallet", solanaWallet.path], file: solanaWallet,
+                settings: { port in
+                    ["SOLANA_RPC_URL": "http://127.0.0.1:\(port)", "SOLANA_RECIPIENT_KEY_FILE": solanaWallet.path]
+                }, label: "JSON-RPC sandbox over LiteSVM", withoutIt: "crypto payments will fail with no_gateway"),
+        ]
+    }
+
     static func start(_ options: Options, environment outer: [String: String], logger: Logger) async
         -> GatewaySandboxes
     {
         let sandboxes = GatewaySandboxes()
-        if let key = outer["STRIPE_API_KEY"], !key.isEmpty {
-            sandboxes.environment["STRIPE_API_KEY"] = key
-            if let base = outer["STRIPE_API_BASE"] { sandboxes.environment["STRIPE_API_BASE"] = base }
-            logger.info(
-                "stripe: credentials from the environment",
-                metadata: ["base": .string(outer["STRIPE_API_BASE"] ?? "https://api.stripe.com")])
-        } else if options.enabled {
+        for gateway in gateways() {
+            if let credential = outer[gateway.credential], !credential.isEmpty {
+                for name in gateway.passThrough {
+                    if let value = outer[name] { sandboxes.environment[name] = value }
+                }
+                logger.info("\(gateway.name): settings from the environment")
+                continue
+            }
+            guard options.enabled else { continue }
             do {
                 let port = try await sandboxes.launch(
-                    "stripe", script: "localstripe_server.py", options: options, environment: outer)
-                sandboxes.environment["STRIPE_API_KEY"] = "sk_test_smartpay_local"
-                sandboxes.environment["STRIPE_API_BASE"] = "http://127.0.0.1:\(port)"
-                sandboxes.environment["STRIPE_DIALECT"] = "localstripe"
-                logger.info("stripe: localstripe sandbox", metadata: ["url": .string("http://127.0.0.1:\(port)")])
-            } catch {
-                logger.warning(
-                    "stripe: no sandbox and no STRIPE_API_KEY; card payments will fail with no_gateway",
-                    metadata: ["error": .string("\(error)")])
-            }
-        }
-        if let keyID = outer["AMAZON_PAY_PUBLIC_KEY_ID"], !keyID.isEmpty {
-            for name in [
-                "AMAZON_PAY_PUBLIC_KEY_ID", "AMAZON_PAY_PRIVATE_KEY", "AMAZON_PAY_PRIVATE_KEY_FILE",
-                "AMAZON_PAY_REGION",
-                "AMAZON_PAY_ENVIRONMENT", "AMAZON_PAY_API_BASE",
-            ] {
-                if let value = outer[name] { sandboxes.environment[name] = value }
-            }
-            logger.info("amazon_pay: credentials from the environment")
-        } else if options.enabled {
-            // The sandbox makes the merchant's key pair and hands over the private half in a file only we can read.
-            let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "smartpay-amazonpay-\(getpid()).pem")
-            do {
-                let port = try await sandboxes.launch(
-                    "amazon_pay", script: "amazonpay_sandbox.py", options: options, environment: outer,
-                    arguments: ["--public-key-id", Self.amazonPayKeyID, "--private-key-out", keyFile.path])
-                sandboxes.files.append(keyFile)
-                sandboxes.environment["AMAZON_PAY_PUBLIC_KEY_ID"] = Self.amazonPayKeyID
-                sandboxes.environment["AMAZON_PAY_PRIVATE_KEY_FILE"] = keyFile.path
-                sandboxes.environment["AMAZON_PAY_API_BASE"] = "http://127.0.0.1:\(port)"
-                logger.info("amazon_pay: Amazon Pay sandbox", metadata: ["url": .string("http://127.0.0.1:\(port)")])
-            } catch {
-                logger.warning(
-                    "amazon_pay: no sandbox and no AMAZON_PAY_PUBLIC_KEY_ID; Amazon Pay is off",
-                    metadata: ["error": .string("\(error)")])
-            }
-        }
-        if let url = outer["SOLANA_RPC_URL"], !url.isEmpty {
-            for name in [
-                "SOLANA_RPC_URL", "SOLANA_RECIPIENT", "SOLANA_RECIPIENT_KEY_FILE", "SOLANA_USDC_MINT",
-                "SOLANA_SOL_PRICE_USD_CENTS", "SOLANA_PAYMENT_WINDOW_S", "SOLANA_WATCH_INTERVAL_MS",
-            ] {
-                if let value = outer[name] { sandboxes.environment[name] = value }
-            }
-            logger.info("solana: RPC from the environment", metadata: ["url": .string(url)])
-        } else if options.enabled {
-            // The sandbox funds the platform's receiving wallet (a new account must hold rent) and hands over its key.
-            let wallet = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "smartpay-solana-recipient-\(getpid()).json")
-            do {
-                let port = try await sandboxes.launch(
-                    "solana", script: "solana_sandbox.py", options: options, environment: outer,
-                    arguments: ["--fund-wallet", wallet.path])
-                sandboxes.files.append(wallet)
-                sandboxes.environment["SOLANA_RPC_URL"] = "http://127.0.0.1:\(port)"
-                sandboxes.environment["SOLANA_RECIPIENT_KEY_FILE"] = wallet.path
+                    gateway.name, script: gateway.script, options: options, environment: outer,
+                    arguments: gateway.arguments)
+                if let file = gateway.file { sandboxes.files.append(file) }
+                sandboxes.environment.merge(gateway.settings(port)) { $1 }
                 logger.info(
-                    "solana: JSON-RPC sandbox over LiteSVM", metadata: ["url": .string("http://127.0.0.1:\(port)")])
+                    "\(gateway.name): \(gateway.label)", metadata: ["url": .string("http://127.0.0.1:\(port)")])
             } catch {
                 logger.warning(
-                    "solana: no sandbox and no SOLANA_RPC_URL; crypto payments will fail with no_gateway",
+                    "\(gateway.name): no sandbox and no \(gateway.credential); \(gateway.withoutIt)",
                     metadata: ["error": .string("\(error)")])
             }
         }

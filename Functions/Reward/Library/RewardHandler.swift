@@ -185,13 +185,7 @@ public struct RewardHandler: FunctionHandler {
 
     /// Micro-tokens as a decimal string: 25990000 → "25.99".
     static func tokens(_ value: Int64) -> String {
-        let sign = value < 0 ? "-" : ""
-        let magnitude = value.magnitude
-        let whole = magnitude / UInt64(RewardRules.unit)
-        var fraction = String(magnitude % UInt64(RewardRules.unit))
-        fraction = String(repeating: "0", count: 6 - fraction.count) + fraction
-        while fraction.last == "0" { fraction.removeLast() }
-        return sign + String(whole) + (fraction.isEmpty ? "" : "." + fraction)
+        DecimalText.format(value, decimals: Int(RewardRules.decimals), trimmingZeros: true)
     }
 
     static func render(_ reward: Reward) -> JSONValue {

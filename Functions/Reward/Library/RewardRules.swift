@@ -47,16 +47,18 @@ public struct RewardRules: Sendable, Equatable {
         guard let json, !json.isNull else { return }
         guard case .object = json else { throw FunctionError.validation("REWARD_RULES", "expected a JSON object") }
         if let rates = json["rates"] {
-            self.rates = try Self.decimals(rates, field: "rates", scale: Self.unit)
+            self.rates = try Self.decimals(rates, field: "rates", digits: Int(Self.decimals))
         }
         if let categories = json["category_multipliers"] {
-            categoryBps = try Self.decimals(categories, field: "category_multipliers", scale: 10_000)
+            categoryBps = try Self.decimals(categories, field: "category_multipliers", digits: 4)
         }
         if let tiers = json["tier_multipliers"] {
-            tierBps = try Self.decimals(tiers, field: "tier_multipliers", scale: 10_000)
+            tierBps = try Self.decimals(tiers, field: "tier_multipliers", digits: 4)
         }
         if let cap = json["daily_cap"] {
-            guard let text = cap.stringValue, let value = Self.fixed(text, scale: Self.unit), value >= 0 else {
+            guard let text = cap.stringValue, let value = DecimalText.parse(text, decimals: Int(Self.decimals)),
+                value >= 0
+            else {
                 throw FunctionError.validation("REWARD_RULES.daily_cap", "expected a decimal string of tokens")
             }
             dailyCap = value
@@ -80,13 +82,15 @@ public struct RewardRules: Sendable, Equatable {
         return value > Int128(Int64.max) ? Int64.max : Int64(value)
     }
 
-    static func decimals(_ value: JSONValue, field: String, scale: Int64) throws(FunctionError) -> [String: Int64] {
+    /// Decimal strings by key, each times 10^`digits` (4 for basis points, 6 for micro-tokens).
+    static func decimals(_ value: JSONValue, field: String, digits: Int) throws(FunctionError) -> [String: Int64] {
         guard case .object(let members) = value else {
             throw FunctionError.validation("REWARD_RULES.\(field)", "expected an object of decimal strings")
         }
         var result: [String: Int64] = [:]
         for (key, item) in members {
-            guard let text = item.stringValue, let parsed = fixed(text, scale: scale), parsed >= 0 else {
+            guard let text = item.stringValue, let parsed = DecimalText.parse(text, decimals: digits), parsed >= 0
+            else {
                 throw FunctionError.validation(
                     "REWARD_RULES.\(field).\(key)", "expected a non-negative decimal string such as \"1.5\"")
             }
@@ -95,26 +99,4 @@ public struct RewardRules: Sendable, Equatable {
         return result
     }
 
-    /// A decimal string times `scale`, exactly (`"1.5"` × 10,000 = 15,000); nil when it has more digits than the
-    /// scale keeps or is not a decimal.
-    static func fixed(_ text: String, scale: Int64) -> Int64? {
-        var digits = 0
-        var power: Int64 = 1
-        while power < scale {
-            power *= 10
-            digits += 1
-        }
-        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let whole = parts.first, !whole.isEmpty, whole.allSatisfy({ $0.isASCII && $0.isNumber }),
-            let wholeValue = Int64(whole)
-        else { return nil }
-        let fraction = parts.count > 1 ? parts[1] : ""
-        guard fraction.count <= digits, fraction.allSatisfy({ $0.isASCII && $0.isNumber }),
-            parts.count == 1 || !fraction.isEmpty
-        else { return nil }
-        let padded = fraction + String(repeating: "0", count: digits - fraction.count)
-        let (product, overflow) = wholeValue.multipliedReportingOverflow(by: scale)
-        guard !overflow else { return nil }
-        return product + (Int64(padded.isEmpty ? "0" : padded) ?? 0)
-    }
 }

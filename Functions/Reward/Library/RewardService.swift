@@ -95,7 +95,7 @@ public struct RewardService: Sendable {
             return try await store.commit(
                 reward, expectedVersion: 0, balance: RewardBalance(released: 0, pending: allowed),
                 events: [],
-                later: allowed > 0 ? ([releaseDue(reward)], reward.releaseAt) : nil)
+                later: allowed > 0 ? ScheduledEvents([releaseDue(reward)], at: reward.releaseAt) : nil)
         } catch RewardStoreError.versionConflict {
             return try await store.load(reward.id)  // a concurrent delivery of the same event wrote it first
         }
@@ -145,7 +145,7 @@ public struct RewardService: Sendable {
             // Not confirmed yet: look again shortly (the same event as the hold's end).
             return try await store.commit(
                 reward, expectedVersion: version, balance: RewardBalance(released: 0, pending: 0), events: [],
-                later: ([releaseDue(reward)], Timestamp.now().adding(milliseconds: 2000)))
+                later: ScheduledEvents([releaseDue(reward)], at: Timestamp.now().adding(milliseconds: 2000)))
         case .minted(let signature):
             reward.mintedOn = minter.name
             reward.signature = signature ?? reward.signature

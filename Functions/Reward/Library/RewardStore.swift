@@ -34,7 +34,7 @@ public protocol RewardStore: Sendable {
     /// - Throws: `RewardStoreError.versionConflict` when another write came first.
     func commit(
         _ reward: Reward, expectedVersion: Int, balance: RewardBalance, events: [OutgoingEvent],
-        later: (events: [OutgoingEvent], at: Timestamp)?
+        later: ScheduledEvents?
     ) async throws -> Reward
 
     func balance(customerID: String) async throws -> RewardBalance
@@ -73,10 +73,9 @@ public struct RedisRewardStore: RewardStore {
     func key(_ parts: String...) -> String { "reward:" + parts.joined(separator: ":") }
 
     public func load(_ id: String) async throws -> Reward? {
+        // The JSON carries its version: commit writes it one up before encoding.
         guard let json = try await redis.send(["HGET", key("reward", id), "json"]).string else { return nil }
-        var reward = try JSONDecoder().decode(Reward.self, from: Data(json.utf8))
-        reward.version = Int(try await redis.send(["HGET", key("reward", id), "version"]).string ?? "0") ?? 0
-        return reward
+        return try JSONDecoder().decode(Reward.self, from: Data(json.utf8))
     }
 
     static let claimScript = RedisScript(
@@ -102,7 +101,7 @@ public struct RedisRewardStore: RewardStore {
 
     public func commit(
         _ reward: Reward, expectedVersion: Int, balance: RewardBalance, events: [OutgoingEvent],
-        later: (events: [OutgoingEvent], at: Timestamp)?
+        later: ScheduledEvents?
     ) async throws -> Reward {
         var written = reward
         written.version = expectedVersion + 1
@@ -111,8 +110,7 @@ public struct RedisRewardStore: RewardStore {
         if balance.released != 0 { commands.append(["HINCRBY", balanceKey, "released", String(balance.released)]) }
         if balance.pending != 0 { commands.append(["HINCRBY", balanceKey, "pending", String(balance.pending)]) }
         commands.append(["DEL", key("balance-cache", reward.customerID)])
-        commands += try publisher.commands(for: events)
-        if let later { commands += try publisher.commands(for: later.events, deliverAt: later.at) }
+        commands += try publisher.commands(for: events, later: later)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard
@@ -143,15 +141,18 @@ public struct RedisRewardStore: RewardStore {
 
     static let spendScript = RedisScript(
         """
-        if redis.call('EXISTS', KEYS[2]) == 1 then return {1, redis.call('HGET', KEYS[1], 'released') or '0'} end
+        local pending = redis.call('HGET', KEYS[1], 'pending') or '0'
+        if redis.call('EXISTS', KEYS[2]) == 1 then
+          return {1, redis.call('HGET', KEYS[1], 'released') or '0', pending}
+        end
         local released = tonumber(redis.call('HGET', KEYS[1], 'released') or '0')
         local amount = tonumber(ARGV[1])
-        if released < amount then return {0, tostring(released)} end
+        if released < amount then return {0, tostring(released), pending} end
         local left = redis.call('HINCRBY', KEYS[1], 'released', -amount)
         redis.call('HSET', KEYS[2], 'customer', ARGV[2], 'tokens', ARGV[1], 'refunded', 0)
         redis.call('EXPIRE', KEYS[2], 31536000)
         redis.call('DEL', KEYS[3])
-        return {1, tostring(left)}
+        return {1, tostring(left), pending}
         """)
 
     public func spend(customerID: String, paymentID: String, amount: Int64) async throws -> RewardBalance {
@@ -159,11 +160,12 @@ public struct RedisRewardStore: RewardStore {
             Self.spendScript,
             keys: [key("balance", customerID), key("spend", paymentID), key("balance-cache", customerID)],
             arguments: [String(amount), customerID])
-        let ok = reply.array?.first?.integer == 1
-        let left = Int64(reply.array?.last?.string ?? "0") ?? 0
-        guard ok else { throw RewardStoreError.insufficientBalance(available: left, requested: amount) }
-        let pending = Int64(try await redis.send(["HGET", key("balance", customerID), "pending"]).string ?? "0") ?? 0
-        return RewardBalance(released: left, pending: pending)
+        let parts = reply.array ?? []
+        let left = Int64(parts.count > 1 ? parts[1].string ?? "0" : "0") ?? 0
+        guard parts.first?.integer == 1 else {
+            throw RewardStoreError.insufficientBalance(available: left, requested: amount)
+        }
+        return RewardBalance(released: left, pending: Int64(parts.count > 2 ? parts[2].string ?? "0" : "0") ?? 0)
     }
 
     /// Gives back up to `amount` of a purchase's spent tokens, once per `key`, never more than was spent.

@@ -166,11 +166,7 @@ public struct AmazonPayGateway: PaymentGateway {
     }
 
     public static func decimal(_ money: Money) -> String {
-        let exponent = money.currency.exponent
-        let digits = String(money.minorUnits)
-        guard exponent > 0 else { return digits }
-        let padded = String(repeating: "0", count: max(0, exponent + 1 - digits.count)) + digits
-        return String(padded.dropLast(exponent)) + "." + String(padded.suffix(exponent))
+        DecimalText.format(money.minorUnits, decimals: money.currency.exponent)
     }
 
     func details(of charge: JSONValue) throws(GatewayError) -> (String, String, String?) {

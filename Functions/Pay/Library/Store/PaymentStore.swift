@@ -178,17 +178,6 @@ public enum SpendCheck: Sendable, Equatable {
     case overDailyLimit(limit: Int64, spent: Int64)
 }
 
-/// Events the bus delivers at `at`.
-public struct ScheduledEvents: Sendable {
-    public var events: [OutgoingEvent]
-    public var at: Timestamp
-
-    public init(_ events: [OutgoingEvent], at: Timestamp) {
-        self.events = events
-        self.at = at
-    }
-}
-
 extension PaymentStore {
     public func commit(
         _ payment: Payment, expectedVersion: Int, events: [OutgoingEvent], completing: IdempotencyRecord?

@@ -95,8 +95,7 @@ public final class RedisPaymentStore: PaymentStore {
                 "ZREM", key("spend", payment.customerID, payment.currency), "\(payment.id)|\(payment.amount)",
             ])
         }
-        commands += try publisher.commands(for: events)
-        if let later { commands += try publisher.commands(for: later.events, deliverAt: later.at) }
+        commands += try publisher.commands(for: events, later: later)
         guard
             try await VersionedWrite.write(
                 try Self.encode(written), at: key("payment", payment.id), expectedVersion: expectedVersion,
