@@ -21,6 +21,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
@@ -87,6 +88,9 @@ let package = Package(
                 "SmartPayTemplate", "SmartPayCore", "SmartPayRedis", "SmartPayIO", "SmartPayEvents", "SmartPayBus",
                 "SmartPayAuth",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -212,6 +216,24 @@ let package = Package(
             name: "reward",
             dependencies: ["RewardFunction", "FunctionKit"],
             path: "Functions/Reward/main",
+            swiftSettings: strict
+        ),
+
+        // The websocket-publish function: the WebSocket API's routes (subscriptions) and the live fan-out of bus events
+        // through the @connections management API.
+        .target(
+            name: "WebSocketPublishFunction",
+            dependencies: [
+                "FunctionKit", "SmartPayCore", "SmartPayRedis", "SmartPayEvents", "SmartPayHTTP", "SmartPayInvoke",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Functions/WebSocketPublish/Library",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "websocket-publish",
+            dependencies: ["WebSocketPublishFunction", "FunctionKit"],
+            path: "Functions/WebSocketPublish/main",
             swiftSettings: strict
         ),
 

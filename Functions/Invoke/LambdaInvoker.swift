@@ -82,7 +82,7 @@ public struct LambdaInvoker: Sendable {
             requestID: response.header("X-Amzn-RequestId"))
     }
 
-    static func host(of url: String) -> String {
+    public static func host(of url: String) -> String {
         let afterScheme = url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: true)
         return afterScheme.count > 1 ? String(afterScheme[1]) : url
     }

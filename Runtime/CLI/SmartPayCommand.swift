@@ -117,6 +117,15 @@ extension SmartPayCommand {
         @Option(help: "The AWS-compatible endpoint's port (0 picks a free one).")
         var awsPort = 4566
 
+        @Option(help: "The WebSocket API's port, when the template declares one (0 picks a free one).")
+        var wsPort = 3001
+
+        @Option(help: "Seconds a WebSocket connection may stay idle before it is closed (API Gateway: 600).")
+        var wsIdleTimeout = 600
+
+        @Option(help: "Seconds any WebSocket connection may last (API Gateway: 7200).")
+        var wsMaxDuration = 7200
+
         @Option(help: "The address to listen on.")
         var host = "127.0.0.1"
 
@@ -187,6 +196,9 @@ extension SmartPayCommand {
             options.host = host
             options.port = port
             options.awsPort = awsPort
+            options.webSocket.port = wsPort
+            options.webSocket.idleTimeout = .seconds(max(1, wsIdleTimeout))
+            options.webSocket.maximumDuration = .seconds(max(1, wsMaxDuration))
             options.redisURL = redisURL ?? ProcessInfo.processInfo.environment["REDIS_URL"]
             options.warm = warm
             options.sandboxes = sandboxes == "on"
@@ -209,9 +221,10 @@ extension SmartPayCommand {
             options.gateway.requestLimits.maximumJSONDepth = maxJsonDepth
             options.gateway.jwks = jwks
             do {
-                try await SmartPayRuntime.Serve.run(options, logger: logger) { apiPort, awsPort in
+                try await SmartPayRuntime.Serve.run(options, logger: logger) { ports in
                     // A line a script can wait for.
-                    FileHandle.standardOutput.write(Data("ready http=\(apiPort) aws=\(awsPort)\n".utf8))
+                    let webSocket = ports.webSocket.map { " ws=\($0)" } ?? ""
+                    FileHandle.standardOutput.write(Data("ready http=\(ports.api) aws=\(ports.aws)\(webSocket)\n".utf8))
                 }
             } catch {
                 FileHandle.standardError.write(Data("smartpay serve: \(error)\n".utf8))

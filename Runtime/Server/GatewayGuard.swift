@@ -118,17 +118,44 @@ final class GatewayGuard: Sendable {
         if credential.lowercased().hasPrefix("bearer ") {
             credential = String(credential.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         }
-        let apiKey = request.headers[HTTPField.Name("x-api-key")!]
+        return try await authorize(
+            credential: credential, apiKey: request.headers[HTTPField.Name("x-api-key")!],
+            scopes: authorization.scopes, spec: spec, verifier: verifier,
+            missing: "no bearer token in the \(spec.header) header (or merchant API key in X-Api-Key)")
+    }
+
+    /// Checks a WebSocket client's credential at `$connect` with the named authorizer: a bearer JWT in the
+    /// authorizer's header or, since browsers cannot set headers on a WebSocket, in the `token` query parameter;
+    /// or a merchant API key in `X-Api-Key`.
+    func authorizeConnection(authorizer name: String, header: String?, token: String?, apiKey: String?)
+        async throws(Refusal) -> Principal
+    {
+        guard let spec = authorizers[name], let verifier = verifiers[name] else {
+            throw Refusal(
+                status: .internalServerError, message: "Internal server error", reason: "no authorizer \(name)")
+        }
+        var credential = header?.trimmingCharacters(in: .whitespaces) ?? ""
+        if credential.lowercased().hasPrefix("bearer ") {
+            credential = String(credential.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        }
+        if credential.isEmpty, let token { credential = token }
+        return try await authorize(
+            credential: credential, apiKey: apiKey, scopes: [], spec: spec, verifier: verifier,
+            missing: "no bearer token in the \(spec.header) header or the token query parameter")
+    }
+
+    private func authorize(
+        credential: String, apiKey: String?, scopes: [String], spec: JWTAuthorizerSpec, verifier: JWTVerifier,
+        missing: String
+    ) async throws(Refusal) -> Principal {
         if let key = apiKey ?? (credential.hasPrefix(APIKeyStore.prefix) ? credential : nil) {
-            return try await authorize(apiKey: key, scopes: authorization.scopes)
+            return try await authorize(apiKey: key, scopes: scopes)
         }
         guard !credential.isEmpty else {
-            throw Refusal(
-                status: .unauthorized, message: "Unauthorized",
-                reason: "no bearer token in the \(spec.header) header (or merchant API key in X-Api-Key)")
+            throw Refusal(status: .unauthorized, message: "Unauthorized", reason: missing)
         }
         let token = try await verify(credential, with: verifier, authorizer: spec.name)
-        try Self.require(authorization.scopes, in: token.scopes, what: "token")
+        try Self.require(scopes, in: token.scopes, what: "token")
         var claims: [String: JSONValue] = [:]
         for (name, value) in token.claims { claims[name] = .string(Self.claimText(value)) }
         let scopes: JSONValue = token.scopes.isEmpty ? .null : .array(token.scopes.map { .string($0) })

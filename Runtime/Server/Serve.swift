@@ -8,6 +8,14 @@ import SmartPayIO
 import SmartPayRedis
 import SmartPayTemplate
 
+/// Where `smartpay serve` listens once bound.
+public struct ServedPorts: Sendable {
+    public let api: Int
+    public let aws: Int
+    /// The WebSocket API's port; nil when the template declares none.
+    public let webSocket: Int?
+}
+
 /// `smartpay serve`: the whole platform on one machine.
 public struct ServeOptions: Sendable {
     public var templatePath: String
@@ -23,6 +31,8 @@ public struct ServeOptions: Sendable {
     public var bus = EventBusOptions()
     /// Identity and limits at the gateway.
     public var gateway = GatewayGuardOptions()
+    /// The WebSocket API (when the template declares one).
+    public var webSocket = WebSocketOptions()
     /// Start the payment gateways' local sandboxes when no credentials are configured.
     public var sandboxes = true
     /// Where their launchers are.
@@ -37,7 +47,7 @@ public struct ServeOptions: Sendable {
 public enum Serve {
     /// Runs until SIGINT or SIGTERM, then shuts down in order: stop taking requests, let in-flight invocations
     /// finish (or time out), stop the function processes, stop the embedded Redis.
-    public static func run(_ options: ServeOptions, logger: Logger, ready: (@Sendable (Int, Int) -> Void)? = nil)
+    public static func run(_ options: ServeOptions, logger: Logger, ready: (@Sendable (ServedPorts) -> Void)? = nil)
         async throws
     {
         let template = try TemplateLoader.load(options.templatePath)
@@ -68,6 +78,10 @@ public enum Serve {
                 template: template, binaryDirectory: options.binaryDirectory,
                 environment: sandboxes.environment.merging([
                     "REDIS_URL": redisURL, "AWS_ENDPOINT_URL_LAMBDA": "http://\(options.host):\(options.awsPort)",
+                    // websocket-publish posts to connections through the management API, as an SDK would.
+                    "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": "http://\(options.host):\(options.awsPort)",
+                    // …and may send one message to many connections in one request (our endpoint's extension).
+                    "WEBSOCKET_BATCH_POST": "on",
                 ]) { $1 },
                 maximumConcurrency: options.maximumConcurrency, queueLimit: options.queueLimit, logger: logger)
         } catch {
@@ -110,6 +124,17 @@ public enum Serve {
         var quiet = logger
         quiet.logLevel = .warning
         let (bound, boundContinuation) = AsyncStream<(String, Int)>.makeStream()
+        var webSocket: WebSocketGateway?
+        if let spec = template.webSocketAPI {
+            let gateway = WebSocketGateway(
+                api: spec, platform: platform, guardian: guardian,
+                redis: try RedisClient(url: redisURL, maximumConnections: 16), options: options.webSocket,
+                logger: logger)
+            ConnectionsEndpoint(gateway: gateway).addRoutes(to: awsRouter)
+            webSocket = gateway
+        }
+        let webSocketApplication = webSocket?.application(
+            host: options.host, onRunning: { boundContinuation.yield(("ws", $0)) }, logger: quiet)
         let api = Application(
             router: apiRouter,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "smartpay"),
@@ -121,10 +146,14 @@ public enum Serve {
 
         let signals = SignalWaiter()
         let failure: (any Error)? = await withTaskGroup(of: Void.self) { group -> (any Error)? in
-            let runs: [(String, @Sendable () async throws -> Void)] = [
+            var runs: [(String, @Sendable () async throws -> Void)] = [
                 ("api", { try await api.runService(gracefulShutdownSignals: []) }),
                 ("aws", { try await aws.runService(gracefulShutdownSignals: []) }),
             ]
+            if let webSocketApplication, let webSocket {
+                runs.append(("ws", { try await webSocketApplication.runService(gracefulShutdownSignals: []) }))
+                group.addTask { await webSocket.sweep() }
+            }
             group.addTask { await bus.run() }
             for (name, run) in runs {
                 group.addTask {
@@ -142,10 +171,10 @@ public enum Serve {
                 if name.hasPrefix("failed:") {
                     group.cancelAll()
                     return RuntimeError(
-                        "cannot serve: \(name.dropFirst(7)) (is the port in use? try --port / --aws-port)")
+                        "cannot serve: \(name.dropFirst(7)) (is the port in use? try --port / --aws-port / --ws-port)")
                 }
                 ports[name] = port
-                if ports.count == 2 { break }
+                if ports.count == runs.count { break }
             }
             let routes = template.httpRoutes.map { "\($0.routeKey) → \($0.function)" }.joined(separator: ", ")
             logger.info(
@@ -155,12 +184,14 @@ public enum Serve {
                     "aws_endpoint": .string("http://\(options.host):\(ports["aws"]!)"),
                     "redis": .string(redis == nil ? "external" : "embedded, \(options.stateDirectory)/redis"),
                     "routes": .string(routes),
+                    "websocket_api": .string(ports["ws"].map { "ws://\(options.host):\($0)" } ?? "none"),
                 ])
             let state = RuntimeState(
                 redisURL: redisURL, httpAPI: "http://\(options.host):\(ports["api"]!)",
-                awsEndpoint: "http://\(options.host):\(ports["aws"]!)", gateways: sandboxes.endpoints)
+                awsEndpoint: "http://\(options.host):\(ports["aws"]!)", gateways: sandboxes.endpoints,
+                webSocketAPI: ports["ws"].map { "ws://\(options.host):\($0)" })
             state.write(to: options.stateDirectory)
-            ready?(ports["api"]!, ports["aws"]!)
+            ready?(ServedPorts(api: ports["api"]!, aws: ports["aws"]!, webSocket: ports["ws"]))
             let signal = await signals.wait()
             logger.info("shutting down", metadata: ["signal": .stringConvertible(signal)])
             group.cancelAll()
@@ -219,12 +250,18 @@ public struct RuntimeState: Sendable {
     /// The gateways' endpoints the functions were given (`stripe`, `amazon_pay`, `solana`): a local sandbox's, or
     /// the one from the environment.
     public let gateways: [String: String]
+    /// `ws://host:port` of the WebSocket API, when the template declares one.
+    public let webSocketAPI: String?
 
-    public init(redisURL: String, httpAPI: String, awsEndpoint: String, gateways: [String: String] = [:]) {
+    public init(
+        redisURL: String, httpAPI: String, awsEndpoint: String, gateways: [String: String] = [:],
+        webSocketAPI: String? = nil
+    ) {
         self.redisURL = redisURL
         self.httpAPI = httpAPI
         self.awsEndpoint = awsEndpoint
         self.gateways = gateways
+        self.webSocketAPI = webSocketAPI
     }
 
     static func path(in directory: String) -> String {
@@ -235,6 +272,7 @@ public struct RuntimeState: Sendable {
         let json = JSONValue.object([
             "redis_url": .string(redisURL), "http_api": .string(httpAPI), "aws_endpoint": .string(awsEndpoint),
             "pid": .number(String(getpid())), "gateways": .object(gateways.mapValues(JSONValue.string)),
+            "websocket_api": webSocketAPI.map(JSONValue.string) ?? .null,
         ])
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: Self.path(in: directory), contents: Data(json.serialized()))
@@ -250,6 +288,7 @@ public struct RuntimeState: Sendable {
         return RuntimeState(
             redisURL: url, httpAPI: json["http_api"]?.stringValue ?? "",
             awsEndpoint: json["aws_endpoint"]?.stringValue ?? "",
-            gateways: json["gateways"]?.objectValue?.compactMapValues(\.stringValue) ?? [:])
+            gateways: json["gateways"]?.objectValue?.compactMapValues(\.stringValue) ?? [:],
+            webSocketAPI: json["websocket_api"]?.stringValue)
     }
 }

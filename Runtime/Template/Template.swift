@@ -12,15 +12,18 @@ public struct Template: Sendable {
     public let archives: [String: EventArchive]
     /// The HTTP APIs' JWT authorizers, by name.
     public let authorizers: [String: JWTAuthorizerSpec]
+    /// The WebSocket API, when the template declares one.
+    public let webSocketAPI: WebSocketAPISpec?
 
     public init(
         functions: [String: FunctionSpec], rules: [String: EventRule] = [:], archives: [String: EventArchive] = [:],
-        authorizers: [String: JWTAuthorizerSpec] = [:]
+        authorizers: [String: JWTAuthorizerSpec] = [:], webSocketAPI: WebSocketAPISpec? = nil
     ) {
         self.functions = functions
         self.rules = rules
         self.archives = archives
         self.authorizers = authorizers
+        self.webSocketAPI = webSocketAPI
     }
 
     /// Every HTTP API route of every function.

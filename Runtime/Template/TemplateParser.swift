@@ -89,7 +89,14 @@ public enum TemplateParser {
                 routes[route.routeKey] = function.logicalID
             }
         }
-        return Template(functions: functions, rules: rules, archives: archives, authorizers: authorizers)
+        let webSocketAPI = try parseWebSocketAPI(resources: resources, functions: functions, context: context)
+        if let webSocketAPI, let name = webSocketAPI.connectAuthorizer, authorizers[name] == nil {
+            throw TemplateError(
+                webSocketAPI.logicalID, "Metadata.SmartPay.Authorizer \(name) is not an HttpApi's JWT authorizer")
+        }
+        return Template(
+            functions: functions, rules: rules, archives: archives, authorizers: authorizers,
+            webSocketAPI: webSocketAPI)
     }
 
     private static func parseRules(

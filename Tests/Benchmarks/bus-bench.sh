@@ -49,7 +49,7 @@ redis-cli -p "$redis_port" flushall >/dev/null
 
 echo
 echo "## End to end through smartpay serve: 20 rules, the probe function (detail.mode noop) as the target"
-LOG_LEVEL=warning .build/release/smartpay serve --port 0 --aws-port 0 --template "$template" --state-dir "$work/state" \
+LOG_LEVEL=warning .build/release/smartpay serve --port 0 --aws-port 0 --ws-port 0 --template "$template" --state-dir "$work/state" \
   --redis-url "redis://127.0.0.1:$redis_port" --warm >"$work/serve.out" 2>"$work/serve.err" &
 serve_pid=$!
 for _ in $(seq 1 200); do grep -q '^ready ' "$work/serve.out" && break; sleep 0.05; done

@@ -14,11 +14,12 @@ cleanup() {
 trap cleanup EXIT
 
 # start_serve TEMPLATE: the release `smartpay serve` on free ports, warm, no IP or global rate limit; sets api_port,
-# aws_port and serve (its pid), and waits until it is ready.
+# aws_port, ws_port and serve (its pid), and waits until it is ready.
 start_serve() {
     api_port=$(free_port)
     aws_port=$(free_port)
-    .build/release/smartpay serve --port "$api_port" --aws-port "$aws_port" --warm --state-dir "$work/state" \
+    ws_port=$(free_port)
+    .build/release/smartpay serve --port "$api_port" --aws-port "$aws_port" --ws-port "$ws_port" --warm --state-dir "$work/state" \
         --template "$1" --rate-limit-ip off --rate-limit-global off "${@:2}" >"$work/ready" 2>"$work/serve.log" &
     serve=$!
     pids+=($serve)

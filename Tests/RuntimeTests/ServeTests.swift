@@ -8,6 +8,8 @@ final class ServedPlatform: @unchecked Sendable {
     let process: ChildProcess
     let apiPort: Int
     let awsPort: Int
+    /// The WebSocket API's port, when the fixture template declares one.
+    let webSocketPort: Int?
     let state: URL
     let http = HTTPClient()
 
@@ -24,19 +26,22 @@ final class ServedPlatform: @unchecked Sendable {
         process = try ChildProcess(
             try Executables.built("smartpay"),
             arguments: [
-                "serve", "--port", "0", "--aws-port", "0", "--template", template, "--state-dir", self.state.path,
+                "serve", "--port", "0", "--aws-port", "0", "--ws-port", "0", "--template", template, "--state-dir",
+                self.state.path,
                 // Bursts from one loopback client are the tests' norm; the rate-limit tests set their own limits.
                 "--rate-limit-ip", "off", "--rate-limit-global", "off",
             ]
                 + arguments)
         var ports: (Int, Int)?
+        var webSocketPort: Int?
         for _ in 0..<400 {
             let out = String(decoding: process.stdout, as: UTF8.self)
             if let line = out.split(separator: "\n").first(where: { $0.hasPrefix("ready ") }) {
                 let numbers = line.split(separator: " ").dropFirst().compactMap {
                     Int($0.split(separator: "=").last ?? "")
                 }
-                if numbers.count == 2 { ports = (numbers[0], numbers[1]) }
+                if numbers.count >= 2 { ports = (numbers[0], numbers[1]) }
+                if numbers.count >= 3 { webSocketPort = numbers[2] }
                 break
             }
             if !process.isRunning { break }
@@ -47,6 +52,7 @@ final class ServedPlatform: @unchecked Sendable {
             throw TestSupportError("smartpay serve did not start: \(String(decoding: process.stderr, as: UTF8.self))")
         }
         (apiPort, awsPort) = ports
+        self.webSocketPort = webSocketPort
     }
 
     func post(

@@ -82,6 +82,8 @@ public struct FraudHandler: FunctionHandler {
             return .label(try await label(event))
         case .httpAPI, .direct:
             return .verdict(try await score(try FraudTransaction(json: event, defaultTime: .now()), context: context))
+        case .webSocket:
+            throw FunctionError(.invalidRequest, "fraud is not a WebSocket route's integration")
         }
     }
 

@@ -14,11 +14,22 @@ enum EnvelopeCodec {
         payload["version"]?.stringValue == "2.0" && payload["requestContext"]?["http"] != nil
     }
 
+    /// True for an API Gateway WebSocket API event (answered, like HTTP, with `statusCode` and `body`).
+    static func isWebSocket(_ payload: JSONValue) -> Bool {
+        guard let context = payload["requestContext"], context["connectionId"]?.stringValue != nil,
+            let type = context["eventType"]?.stringValue
+        else { return false }
+        return WebSocketRequest.EventType(rawValue: type) != nil
+    }
+
     /// The function's event and where it came from.
     static func unwrap(_ payload: JSONValue) throws(FunctionError) -> (event: JSONValue, source: EventSource) {
         guard case .object(let members) = payload else { return (payload, .direct) }
         if isHTTP(payload), let context = members["requestContext"] {
             return try unwrapHTTP(members, context: context)
+        }
+        if isWebSocket(payload), let context = members["requestContext"] {
+            return unwrapWebSocket(members, context: context)
         }
         if let detailType = members["detail-type"]?.stringValue, let source = members["source"]?.stringValue,
             let detail = members["detail"]
@@ -100,6 +111,32 @@ enum EnvelopeCodec {
             event = .object(fields)
         }
         return (event, .httpAPI(request))
+    }
+
+    private static func unwrapWebSocket(_ members: [String: JSONValue], context: JSONValue) -> (
+        event: JSONValue, source: EventSource
+    ) {
+        let headers = stringMap(members["headers"])
+        let request = WebSocketRequest(
+            eventType: WebSocketRequest.EventType(rawValue: context["eventType"]?.stringValue ?? "") ?? .message,
+            routeKey: context["routeKey"]?.stringValue ?? "$default",
+            connectionID: context["connectionId"]?.stringValue ?? "",
+            domainName: context["domainName"]?.stringValue ?? "",
+            stage: context["stage"]?.stringValue ?? "",
+            headers: Dictionary(
+                headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, b in a + "," + b }),
+            queryStringParameters: stringMap(members["queryStringParameters"]),
+            requestContext: context)
+        var event: JSONValue = .object([:])
+        if let body = members["body"]?.stringValue, !body.isEmpty {
+            var bytes = Array(body.utf8)
+            if members["isBase64Encoded"] == .bool(true), let decoded = Data(base64Encoded: body) {
+                bytes = Array(decoded)
+            }
+            // A message that is not JSON reaches `$default` as it came: the function sees its text.
+            event = (try? JSONParser().parse(bytes)) ?? .string(String(decoding: bytes, as: UTF8.self))
+        }
+        return (event, .webSocket(request))
     }
 
     private static func stringMap(_ value: JSONValue?) -> [String: String] {

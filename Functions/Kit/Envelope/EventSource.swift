@@ -8,6 +8,47 @@ public enum EventSource: Sendable {
     case httpAPI(HTTPAPIRequest)
     /// An EventBridge delivery; the event was its `detail`.
     case eventBridge(EventBridgeEnvelope)
+    /// An API Gateway WebSocket API route (`$connect`, `$disconnect`, `$default` or a selected route); the event
+    /// was the message's JSON body (a JSON string holding the raw text when it is not JSON; `{}` for connect and
+    /// disconnect).
+    case webSocket(WebSocketRequest)
+}
+
+/// The parts of an API Gateway WebSocket event beside the message.
+public struct WebSocketRequest: Sendable {
+    public enum EventType: String, Sendable {
+        case connect = "CONNECT"
+        case message = "MESSAGE"
+        case disconnect = "DISCONNECT"
+    }
+
+    public let eventType: EventType
+    public let routeKey: String
+    public let connectionID: String
+    public let domainName: String
+    public let stage: String
+    /// Header names in lower case (only `$connect` carries headers and query parameters).
+    public let headers: [String: String]
+    public let queryStringParameters: [String: String]
+    /// The whole `requestContext`, where API Gateway puts the authorizer's context and the caller's IP.
+    public let requestContext: JSONValue
+
+    public init(
+        eventType: EventType, routeKey: String, connectionID: String, domainName: String, stage: String,
+        headers: [String: String], queryStringParameters: [String: String], requestContext: JSONValue
+    ) {
+        self.eventType = eventType
+        self.routeKey = routeKey
+        self.connectionID = connectionID
+        self.domainName = domainName
+        self.stage = stage
+        self.headers = headers
+        self.queryStringParameters = queryStringParameters
+        self.requestContext = requestContext
+    }
+
+    /// The caller, when `$connect` had an authorizer.
+    public var identity: Identity? { Identity(requestContext: requestContext) }
 }
 
 /// The parts of an API Gateway HTTP API v2 proxy event a function may need beside the body.

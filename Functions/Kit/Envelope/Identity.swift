@@ -69,18 +69,24 @@ extension HTTPAPIRequest {
 }
 
 extension InvocationContext {
-    /// The caller behind the HTTP API; nil for a direct or bus invocation (trusted callers inside the platform).
+    /// The caller behind the HTTP or WebSocket API; nil for a direct or bus invocation (trusted callers inside the platform).
     public var identity: Identity? {
-        if case .httpAPI(let request) = source { return request.identity }
-        return nil
+        switch source {
+        case .httpAPI(let request): request.identity
+        case .webSocket(let request): request.identity
+        case .direct, .eventBridge: nil
+        }
     }
 
     /// Ownership in one call: passes for a direct or bus invocation and for a caller who may access the resource;
     /// otherwise throws not-found naming only `resource` — a stranger learns nothing, not even that it exists.
     /// A request through the HTTP API without an identity is refused the same way.
     public func requireAccess(to resource: String, customerID: String?, merchantID: String?) throws(FunctionError) {
-        guard case .httpAPI(let request) = source else { return }
-        guard let identity = request.identity, identity.mayAccess(customerID: customerID, merchantID: merchantID)
+        switch source {
+        case .direct, .eventBridge: return
+        case .httpAPI, .webSocket: break
+        }
+        guard let identity, identity.mayAccess(customerID: customerID, merchantID: merchantID)
         else { throw FunctionError.notFound("no such \(resource)") }
     }
 }

@@ -109,7 +109,7 @@ public final class FunctionHost<Handler: FunctionHandler>: Sendable {
             logger.info("invocation refused", metadata: ["error": .string(error.description)])
             return .failure(FunctionError(.invalidRequest, error.description, underlying: error))
         }
-        let isHTTP = EnvelopeCodec.isHTTP(parsed)
+        let isHTTP = EnvelopeCodec.isHTTP(parsed) || EnvelopeCodec.isWebSocket(parsed)
         let source: EventSource
         let eventValue: JSONValue
         do {

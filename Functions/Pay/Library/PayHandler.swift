@@ -170,6 +170,8 @@ public struct PayHandler: FunctionHandler {
                 body: .object([
                     "payment_id": .string(id), "state": chain.map { .string($0.state.rawValue) } ?? .string("stale"),
                 ]), httpStatus: 200, httpHeaders: [:])
+        case .webSocket:
+            throw FunctionError(.invalidRequest, "pay is not a WebSocket route's integration")
         case .direct:
             let fields = try EventFields(event, what: "a payment or an action")
             let caller = Caller(audience: .merchant)

@@ -104,6 +104,8 @@ public struct RewardHandler: FunctionHandler {
             default:
                 throw FunctionError(.invalidRequest, "reward does not handle \(envelope.detailType) events")
             }
+        case .webSocket:
+            throw FunctionError(.invalidRequest, "reward is not a WebSocket route's integration")
         case .direct:
             let fields = try EventFields(event, what: "a reward action")
             let action = try fields.string("action", required: true, maximum: 32)!

@@ -108,6 +108,7 @@ public struct SplitHandler: FunctionHandler {
         case .direct: source = "direct"
         case .httpAPI: source = "http"
         case .eventBridge: source = "eventbridge"
+        case .webSocket: source = "websocket"
         }
         var output = Output(
             amount: event.money.minorUnits, currency: event.money.currency.code, parts: parts.map(\.minorUnits),

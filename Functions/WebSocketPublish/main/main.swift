@@ -1,0 +1,4 @@
+import FunctionKit
+import WebSocketPublishFunction
+
+await FunctionMain.run(WebSocketPublishHandler.self, name: "websocket-publish")
