@@ -329,6 +329,15 @@ let package = Package(
             path: "Tests/RewardTests"
         ),
         .testTarget(
+            name: "WebSocketPublishTests",
+            dependencies: [
+                "WebSocketPublishFunction", "FunctionKit", "SmartPayCore", "SmartPayRedis", "SmartPayEvents",
+                "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/WebSocketPublishTests"
+        ),
+        .testTarget(
             name: "SmartPayBusTests",
             dependencies: ["SmartPayBus", "SmartPayCore"],
             path: "Tests/BusTests",

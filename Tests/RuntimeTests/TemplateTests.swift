@@ -68,6 +68,37 @@ struct TemplateTests {
                   Properties:
         """
 
+    @Test("the WebSocket API as AWS declares it: routes, their integration, route responses, stage, authorizer")
+    func webSocketAPI() throws {
+        let text = try String(
+            contentsOf: Executables.repositoryRoot.appendingPathComponent("infra/template.yaml"), encoding: .utf8)
+        let api = try #require(try TemplateParser.parse(text).webSocketAPI)
+        #expect(api.logicalID == "WebSocketApi" && api.name == "smartpay-websocket")
+        #expect(api.selectionField == "action" && api.stage == "local" && api.connectAuthorizer == "SmartPayJwt")
+        #expect(
+            api.routes.keys.sorted() == ["$connect", "$default", "$disconnect", "ping", "subscribe", "unsubscribe"])
+        #expect(api.routes.values.allSatisfy { $0.function == "websocket-publish" })
+        #expect(
+            api.routes.values.filter(\.answers).map(\.routeKey).sorted() == [
+                "$default", "ping", "subscribe", "unsubscribe",
+            ])
+
+        let wrong = text.replacingOccurrences(
+            of: "RouteSelectionExpression: $request.body.action",
+            with: "RouteSelectionExpression: ${request.body.action}")
+        #expect(throws: TemplateError.self) { try TemplateParser.parse(wrong) }
+        let dangling = text.replacingOccurrences(
+            of: "Target: !Sub \"integrations/${WebSocketIntegration}\"\n\n  WebSocketDisconnectRoute",
+            with: "Target: integrations/Nope\n\n  WebSocketDisconnectRoute")
+        #expect(dangling != text)
+        do {
+            _ = try TemplateParser.parse(dangling)
+            Issue.record("a route whose Target names no integration was accepted")
+        } catch {
+            #expect(error.logicalID == "WebSocketConnectRoute" && error.message.contains("integrations/Nope"))
+        }
+    }
+
     @Test("authorizer mistakes are refused with the resource and what is wrong")
     func authorizerErrors() {
         expectTemplateError(

@@ -31,9 +31,10 @@ public struct Subscriptions: Sendable {
         Self.strings(try await redis.send("SMEMBERS", ConnectionKeys.topics(of: connection))).sorted()
     }
 
-    /// Forgets a connection (its `$disconnect`, or a 410 from the management API).
-    public func remove(_ connection: String) async throws(RedisError) {
-        let topics = try await self.topics(of: connection)
+    /// Forgets a connection (its `$disconnect`, or a 410 from the management API), from its topics and from
+    /// `alsoFrom`, where it was found (its own topic set may have expired before the topic's).
+    public func remove(_ connection: String, alsoFrom found: [String] = []) async throws(RedisError) {
+        let topics = Set(try await self.topics(of: connection) + found)
         var commands: [[String]] = topics.map { ["SREM", ConnectionKeys.topic($0), connection] }
         commands.append(["DEL", ConnectionKeys.topics(of: connection)])
         _ = try await redis.transaction(commands)

@@ -113,7 +113,12 @@ public struct WebSocketPublishHandler: FunctionHandler {
                     "topics": .array(now.map { .string($0) }),
                 ]))
         case "ping":
-            return JSONOutput(body: .object(["type": .string("pong"), "time": .string(Timestamp.now().description)]))
+            // The connection's own id, for a client that wants to be reached through the management API.
+            return JSONOutput(
+                body: .object([
+                    "type": .string("pong"), "time": .string(Timestamp.now().description),
+                    "connection_id": .string(connection),
+                ]))
         default:
             if case .object(let fields) = event, let action = fields["action"] {
                 throw FunctionError(
@@ -176,7 +181,7 @@ public struct WebSocketPublishHandler: FunctionHandler {
         let members = try await store { try await subscriptions.subscribers(of: audiences.map(\.topic)) }
         var report = Report()
         var reached: Set<String> = []
-        var gone: [String] = []
+        var gone: [(id: String, topic: String)] = []
         for (audience, connections) in zip(audiences, members) {
             let fresh = connections.filter { reached.insert($0).inserted }
             guard !fresh.isEmpty else { continue }
@@ -188,7 +193,7 @@ public struct WebSocketPublishHandler: FunctionHandler {
                 case .delivered: report.delivered += 1
                 case .gone:
                     report.stale += 1
-                    gone.append(id)
+                    gone.append((id, audience.topic))
                 case .failed(let why):
                     report.failed += 1
                     logger.warning(
@@ -196,7 +201,7 @@ public struct WebSocketPublishHandler: FunctionHandler {
                 }
             }
         }
-        for id in gone { try await store { try await subscriptions.remove(id) } }
+        for (id, topic) in gone { try await store { try await subscriptions.remove(id, alsoFrom: [topic]) } }
         logger.info(
             "fanned out",
             metadata: [
