@@ -22,6 +22,7 @@ bench:
 	Tests/Benchmarks/pay-bench.sh
 	Tests/Benchmarks/solana-bench.sh
 	Tests/Benchmarks/reward-bench.sh
+	Tests/Benchmarks/websocket-bench.sh
 
 # The fraud model's offline pipeline (simulate → features → train; evaluate on the handbook's protocol).
 fraud-model:

@@ -332,7 +332,7 @@ let package = Package(
             name: "WebSocketPublishTests",
             dependencies: [
                 "WebSocketPublishFunction", "FunctionKit", "SmartPayCore", "SmartPayRedis", "SmartPayEvents",
-                "TestSupport",
+                "TestSupport", "websocket-publish",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/WebSocketPublishTests"
@@ -360,6 +360,8 @@ let package = Package(
                 "SmartPayRedis", "SmartPayCore", "SmartPayBus", "SmartPayEvents", "SmartPayHTTP", "SmartPayRuntime",
                 "FraudFunction", "SmartPayIO", "FunctionKit", "RouteFunction", "SmartPaySolana",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/Benchmarks/FoundationBench",
             swiftSettings: strict

@@ -109,3 +109,37 @@ struct FanoutTests {
         }
     }
 }
+
+@Suite("events/websocket-publish through the websocket-publish binary")
+struct WebSocketPublishExamplesTests {
+    func invoke(_ file: String, redis: RedisServer) async throws -> JSONValue {
+        let root = Executables.repositoryRoot
+        let result = try await ProcessRunner.run(
+            try Executables.built("websocket-publish"),
+            arguments: [root.appendingPathComponent("events/websocket-publish/\(file)").path],
+            environment: [
+                "REDIS_URL": redis.url, "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": "http://127.0.0.1:9",
+                "LOG_LEVEL": "error",
+            ])
+        #expect(result.status == 0, "\(result.stderrText)")
+        return try JSONParser().parse(Array(result.stdout))
+    }
+
+    @Test("subscribe answers the topics; a foreign topic is 403; $connect without identity is 401; a fan-out counts")
+    func examples() async throws {
+        try await RedisServer.with { redis in
+            let subscribed = try await invoke("subscribe.json", redis: redis)
+            #expect(subscribed["statusCode"] == .number("200"), "\(subscribed.serializedString)")
+            let body = try JSONParser().parse(Array((subscribed["body"]?.stringValue ?? "").utf8))
+            #expect(body["topics"] == .array([.string("customer:c_7")]))
+            let foreign = try await invoke("subscribe-foreign-topic.json", redis: redis)
+            #expect(foreign["statusCode"] == .number("403"), "\(foreign.serializedString)")
+            let anonymous = try await invoke("connect-without-identity.json", redis: redis)
+            #expect(anonymous["statusCode"] == .number("401"), "\(anonymous.serializedString)")
+            // The subscriber above is not connected anywhere: the post fails (nothing listens on port 9), counted.
+            let fanout = try await invoke("fanout-payment-processed.json", redis: redis)
+            #expect(
+                fanout["recipients"] == .number("1") && fanout["failed"] == .number("1"), "\(fanout.serializedString)")
+        }
+    }
+}

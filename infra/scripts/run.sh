@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The run command: builds everything, starts the local runtime (`smartpay serve`: the HTTP API on
-# 127.0.0.1:3000, the AWS-compatible endpoint on 127.0.0.1:4566, warm function processes, an embedded Redis with its
+# 127.0.0.1:3000, the AWS-compatible endpoint on 127.0.0.1:4566, the WebSocket API on 127.0.0.1:3001, warm function processes, an embedded Redis with its
 # data under .smartpay/), runs a short demo against it, then keeps serving until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -8,9 +8,10 @@ swift build --product smartpay
 swift build
 PORT=${PORT:-3000}
 AWS_PORT=${AWS_PORT:-4566}
+WS_PORT=${WS_PORT:-3001}
 
 ready=$(mktemp)
-.build/debug/smartpay serve --port "$PORT" --aws-port "$AWS_PORT" --warm >"$ready" &
+.build/debug/smartpay serve --port "$PORT" --aws-port "$AWS_PORT" --ws-port "$WS_PORT" --warm >"$ready" &
 serve=$!
 trap 'kill -TERM $serve 2>/dev/null; wait $serve 2>/dev/null; rm -f "$ready"' EXIT
 trap 'exit 0' INT TERM
@@ -60,6 +61,13 @@ demo curl -s -X POST "http://127.0.0.1:$PORT/route" -H 'content-type: applicatio
     -H "authorization: Bearer $route_token" --data-binary @events/route/decide.json
 demo curl -s -X POST "http://127.0.0.1:$PORT/route" -H 'content-type: application/json' \
     -H "authorization: Bearer $route_token" --data-binary @events/route/decide.json
+# A browser-free client watches merchant m_42's events live over the WebSocket API while the payments below run.
+watch_token=$(.build/debug/smartpay token --sub m_42 --role merchant)
+echo "\$ .venv/bin/python infra/scripts/watch.py ws://127.0.0.1:$WS_PORT \"\$(smartpay token --sub m_42 --role merchant)\" merchant:m_42 &"
+.venv/bin/python infra/scripts/watch.py "ws://127.0.0.1:$WS_PORT" "$watch_token" merchant:m_42 &
+watcher=$!
+trap 'kill $watcher 2>/dev/null; kill -TERM $serve 2>/dev/null; wait $serve 2>/dev/null; rm -f "$ready"' EXIT
+sleep 1
 pay_token=$(.build/debug/smartpay token --sub m_42 --role merchant --scopes payments:write,payments:read,payments:refund)
 echo "\$ pay_token=\$(smartpay token --sub m_42 --role merchant --scopes payments:write,payments:read,payments:refund)"
 demo curl -s -X POST "http://127.0.0.1:$PORT/pay" -H 'content-type: application/json' \
@@ -99,5 +107,5 @@ demo .build/debug/smartpay events test-pattern --pattern events/bus/reward-patte
     --event events/bus/payment-processed-event.json
 echo "──────────────────────────────────────────────────────────────────────────"
 echo "SmartPay is serving: HTTP API http://127.0.0.1:$PORT, AWS endpoint http://127.0.0.1:$AWS_PORT,"
-echo "metrics http://127.0.0.1:$PORT/metrics. Ctrl-C stops it."
+echo "WebSocket API ws://127.0.0.1:$WS_PORT, metrics http://127.0.0.1:$PORT/metrics. Ctrl-C stops it."
 wait $serve

@@ -79,33 +79,14 @@ struct ConnectionsEndpoint: Sendable {
             return LambdaEndpoint.error(
                 .contentTooLarge, "PayloadTooLargeException", "Data exceeds the maximum of \(limit) bytes")
         }
-        let frame: WebSocketOutboundWriter.OutboundFrame =
-            String(validating: data, as: UTF8.self).map { .text($0) } ?? .binary(ByteBuffer(bytes: data))
-        // Chunks of connections side by side, so both cores write.
-        let chunks = stride(from: 0, to: ids.count, by: 256).map { ids[$0..<min($0 + 256, ids.count)] }
-        let gone = await withTaskGroup(of: [String].self) { group in
-            for chunk in chunks {
-                group.addTask {
-                    var gone: [String] = []
-                    for id in chunk {
-                        guard let connection = gateway.connections[id] else {
-                            gone.append(id)
-                            continue
-                        }
-                        do {
-                            try await connection.outbound.write(frame)
-                            connection.touch()
-                        } catch {
-                            gone.append(id)
-                        }
-                    }
-                    return gone
-                }
-            }
-            var all: [String] = []
-            for await part in group { all += part }
-            return all
+        var live: [LiveConnection] = []
+        var gone: [String] = []
+        for id in ids {
+            if let connection = gateway.connections[id] { live.append(connection) } else { gone.append(id) }
         }
+        gone += await LiveConnection.broadcast(LiveConnection.frame(data), to: live)
+        let now = Timestamp.now()
+        for connection in live { connection.touch(now) }
         let answer = JSONValue.object([
             "delivered": .number(String(ids.count - gone.count)), "gone": .array(gone.map { .string($0) }),
         ])

@@ -175,7 +175,7 @@ final class WebSocketGateway: Sendable {
         }
         accepted.add(1, ordering: .relaxed)
         return .upgrade([:]) { [self] inbound, outbound, _ in
-            try await self.serve(connection, inbound: inbound, outbound: outbound)
+            try await self.serve(connection, inbound: inbound, outbound: outbound, channel: channel)
         }
     }
 
@@ -190,12 +190,13 @@ final class WebSocketGateway: Sendable {
 
     // MARK: - messages
 
-    private func serve(_ identity: ConnectionInfo, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter)
-        async throws
-    {
+    private func serve(
+        _ identity: ConnectionInfo, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
+        channel: any Channel
+    ) async throws {
         let connection = LiveConnection(
             id: identity.id, connectedAt: identity.connectedAt, sourceIP: identity.sourceIP,
-            userAgent: identity.userAgent, authorizer: identity.authorizer, outbound: outbound)
+            userAgent: identity.userAgent, authorizer: identity.authorizer, outbound: outbound, channel: channel)
         connections.add(connection)
         var failure: (any Error)?
         do {
@@ -340,6 +341,9 @@ final class WebSocketGateway: Sendable {
         let record: InvocationRecord
         do {
             record = try await platform.invoke(function: route.function, payload: JSONValue.object(event).serialized())
+        } catch FunctionPool.Refusal.tooManyRequests {
+            // Throttled, as API Gateway answers a throttled integration.
+            return (429, JSONValue.object(["message": .string("Too Many Requests")]).serialized())
         } catch {
             logger.error(
                 "WebSocket route not invoked",

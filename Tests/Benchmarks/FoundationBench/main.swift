@@ -10,6 +10,7 @@ import SmartPayRedis
 //   smartpay-bench fraud-model MODEL PARITY [ROUNDS]        the fraud model and feature code alone, one thread
 //   smartpay-bench solana-sign [COUNT]                      Solana mint transactions built and signed, one thread
 //   smartpay-bench reward-ledger REDIS_URL COUNT            rewards earned and minted (ledger) through serve's bus
+//   smartpay-bench websocket-fanout WS AWS TOKEN N ROUNDS MERCHANT PID   one event to N WebSocket connections
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -179,6 +180,16 @@ case "reward-ledger":
     try await rewardLedger(redisURL: arguments[2], count: count)
 case "solana-sign":
     try solanaSign(count: arguments.count > 2 ? Int(arguments[2]) ?? 20_000 : 20_000)
+case "websocket-fanout":
+    guard arguments.count > 8, let connections = Int(arguments[5]), let rounds = Int(arguments[6]),
+        let pid = Int32(arguments[8])
+    else {
+        print("usage: smartpay-bench websocket-fanout WS_URL AWS_URL TOKEN CONNECTIONS ROUNDS MERCHANT SERVE_PID")
+        exit(2)
+    }
+    try await webSocketFanout(
+        webSocket: arguments[2], aws: arguments[3], token: arguments[4], merchant: arguments[7],
+        connections: connections, rounds: rounds, servePID: pid)
 case "route-decide":
     try routeDecide(count: arguments.count > 2 ? Int(arguments[2]) ?? 200_000 : 200_000)
 default:
