@@ -237,6 +237,25 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The chat function: a support assistant grounded in the user documentation (BM25) and the caller's own
+        // payments, with sessions, a cache, redaction and an optional OpenAI-compatible model.
+        .target(
+            name: "ChatFunction",
+            dependencies: [
+                "FunctionKit", "SmartPayCore", "SmartPayRedis", "SmartPayHTTP", "SmartPayInvoke",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Functions/Chat/Library",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "chat",
+            dependencies: ["ChatFunction", "FunctionKit"],
+            path: "Functions/Chat/main",
+            swiftSettings: strict
+        ),
+
         // The test function that proves the harness end to end (events/split/).
         .target(
             name: "SplitFunction",
@@ -329,6 +348,16 @@ let package = Package(
             path: "Tests/RewardTests"
         ),
         .testTarget(
+            name: "ChatTests",
+            dependencies: [
+                "ChatFunction", "FunctionKit", "SmartPayCore", "SmartPayRedis", "SmartPayHTTP", "TestSupport", "chat",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/ChatTests",
+            exclude: ["questions.json"]
+        ),
+        .testTarget(
             name: "WebSocketPublishTests",
             dependencies: [
                 "WebSocketPublishFunction", "FunctionKit", "SmartPayCore", "SmartPayRedis", "SmartPayEvents",
@@ -348,7 +377,7 @@ let package = Package(
             dependencies: [
                 "SmartPayRuntime", "SmartPayTemplate", "SmartPayHTTP", "SmartPayInvoke", "SmartPayCore", "TestSupport",
                 "SmartPayEvents", "SmartPayRedis", "SmartPayBus", "SmartPayAuth", "SmartPaySolana", "smartpay", "split",
-                "probe", "fraud", "route", "pay", "reward",
+                "probe", "fraud", "route", "pay", "reward", "chat", "websocket-publish",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

@@ -1,0 +1,82 @@
+import Foundation
+import FunctionKit
+import Logging
+import SmartPayCore
+import SmartPayHTTP
+import SmartPayInvoke
+import SmartPayRedis
+
+/// The chat function: `POST /chat` with `{"question": "…", "session_id": "…"}` answers `{"answer", "citations",
+/// "session_id", "grounded", "provider"}` (see `ChatService`). The caller's identity comes from the request context;
+/// invoked directly (a trusted caller inside the platform) it has none and is told nothing about payments.
+///
+/// Configuration: `REDIS_URL`; `CHAT_KNOWLEDGE_DIR` (default: `knowledge/` beside the binary, else
+/// `Functions/Chat/knowledge` under the working directory); `CHAT_PAY_FUNCTION` (`pay`) and `AWS_ENDPOINT_URL_LAMBDA`
+/// for the payment records; the optional provider `CHAT_LLM_BASE_URL`, `CHAT_LLM_API_KEY` (or `_FILE`),
+/// `CHAT_LLM_MODEL`, `CHAT_LLM_TIMEOUT_MS` (3000).
+public struct ChatHandler: FunctionHandler {
+    public typealias Event = JSONValue
+    public typealias Output = JSONOutput
+
+    public let service: ChatService
+
+    public init(service: ChatService) { self.service = service }
+
+    public init(context: InitializationContext) async throws {
+        let configuration = context.configuration
+        let redis = try RedisClient(url: try configuration.require("REDIS_URL"), maximumConnections: 8)
+        let knowledge = try KnowledgeBase(directory: try Self.knowledgeDirectory(configuration))
+        let http = HTTPClient()
+        var model: (any LanguageModel)?
+        if let base = configuration.string("CHAT_LLM_BASE_URL") {
+            guard let key = try configuration.secret("CHAT_LLM_API_KEY") else {
+                throw FunctionError(.invalidRequest, "CHAT_LLM_BASE_URL is set but CHAT_LLM_API_KEY(_FILE) is not")
+            }
+            let timeout = try configuration.integer("CHAT_LLM_TIMEOUT_MS", default: 3000)
+            model = OpenAICompatibleModel(
+                baseURL: base, apiKey: key, model: try configuration.require("CHAT_LLM_MODEL"),
+                timeout: .milliseconds(max(1, timeout)), http: http)
+        }
+        self.init(
+            service: ChatService(
+                knowledge: knowledge,
+                payments: InvokedPaymentLookup(
+                    invoker: LambdaInvoker(environment: configuration.values, http: http),
+                    function: configuration.string("CHAT_PAY_FUNCTION") ?? "pay"),
+                store: ChatStore(redis: redis), model: model))
+        context.logger.info(
+            "chat ready",
+            metadata: [
+                "sections": .stringConvertible(knowledge.passages.count),
+                "provider": .string(model?.model ?? "none (answers from the documentation)"),
+            ])
+    }
+
+    static func knowledgeDirectory(_ configuration: FunctionConfiguration) throws -> URL {
+        if let path = configuration.string("CHAT_KNOWLEDGE_DIR") { return URL(fileURLWithPath: path) }
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("knowledge")
+        let candidates = [beside, URL(fileURLWithPath: "Functions/Chat/knowledge")]
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+            throw FunctionError(
+                .invalidRequest,
+                "no knowledge base: set CHAT_KNOWLEDGE_DIR (looked in \(candidates.map(\.path).joined(separator: ", ")))"
+            )
+        }
+        return found
+    }
+
+    public func handle(_ event: JSONValue, context: InvocationContext) async throws -> JSONOutput {
+        switch context.source {
+        case .eventBridge, .webSocket:
+            throw FunctionError(.invalidRequest, "chat answers questions: POST /chat or a direct invocation")
+        case .httpAPI, .direct:
+            let fields = try EventFields(event, what: "a question")
+            let question = try fields.string("question", maximum: ChatService.maximumQuestion * 4)
+            let session = try fields.string("session_id", maximum: 64)
+            return JSONOutput(
+                body: try await service.ask(
+                    question: question, sessionID: session, identity: context.identity, logger: context.logger))
+        }
+    }
+}

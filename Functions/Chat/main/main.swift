@@ -1,0 +1,4 @@
+import ChatFunction
+import FunctionKit
+
+await FunctionMain.run(ChatHandler.self, name: "chat")
