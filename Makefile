@@ -23,6 +23,7 @@ bench:
 	Tests/Benchmarks/solana-bench.sh
 	Tests/Benchmarks/reward-bench.sh
 	Tests/Benchmarks/websocket-bench.sh
+	Tests/Benchmarks/chat-bench.sh
 
 # The fraud model's offline pipeline (simulate → features → train; evaluate on the handbook's protocol).
 fraud-model:

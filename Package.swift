@@ -389,6 +389,7 @@ let package = Package(
                 "SmartPayRedis", "SmartPayCore", "SmartPayBus", "SmartPayEvents", "SmartPayHTTP", "SmartPayRuntime",
                 "FraudFunction", "SmartPayIO", "FunctionKit", "RouteFunction", "SmartPaySolana",
                 .product(name: "Logging", package: "swift-log"),
+                "ChatFunction",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -190,6 +190,13 @@ case "websocket-fanout":
     try await webSocketFanout(
         webSocket: arguments[2], aws: arguments[3], token: arguments[4], merchant: arguments[7],
         connections: connections, rounds: rounds, servePID: pid)
+case "chat-retrieval":
+    guard arguments.count > 3 else {
+        print("usage: smartpay-bench chat-retrieval KNOWLEDGE_DIR QUESTIONS.json [ROUNDS]")
+        exit(2)
+    }
+    try chatRetrieval(
+        directory: arguments[2], questions: arguments[3], rounds: arguments.count > 4 ? Int(arguments[4]) ?? 200 : 200)
 case "route-decide":
     try routeDecide(count: arguments.count > 2 ? Int(arguments[2]) ?? 200_000 : 200_000)
 default:
