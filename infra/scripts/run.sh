@@ -105,6 +105,14 @@ sleep 1
 demo curl -s "http://127.0.0.1:$PORT/rewards/c_7" -H "authorization: Bearer $rewards_token"
 demo .build/debug/smartpay events test-pattern --pattern events/bus/reward-pattern.json \
     --event events/bus/payment-processed-event.json
+# The chat assistant: a general question answered from the documentation with citations, then c_7's own latest
+# payment explained from its record.
+chat_token=$(.build/debug/smartpay token --sub c_7 --role customer)
+echo "\$ chat_token=\$(smartpay token --sub c_7 --role customer)"
+demo curl -s -X POST "http://127.0.0.1:$PORT/chat" -H 'content-type: application/json' \
+    -H "authorization: Bearer $chat_token" -d '{"question": "What does insufficient_funds mean?"}'
+demo curl -s -X POST "http://127.0.0.1:$PORT/chat" -H 'content-type: application/json' \
+    -H "authorization: Bearer $chat_token" -d '{"question": "Where is my last payment?"}'
 echo "──────────────────────────────────────────────────────────────────────────"
 echo "SmartPay is serving: HTTP API http://127.0.0.1:$PORT, AWS endpoint http://127.0.0.1:$AWS_PORT,"
 echo "WebSocket API ws://127.0.0.1:$WS_PORT, metrics http://127.0.0.1:$PORT/metrics. Ctrl-C stops it."

@@ -72,7 +72,12 @@ public struct ChatHandler: FunctionHandler {
             throw FunctionError(.invalidRequest, "chat answers questions: POST /chat or a direct invocation")
         case .httpAPI, .direct:
             let fields = try EventFields(event, what: "a question")
-            let question = try fields.string("question", maximum: ChatService.maximumQuestion * 4)
+            let question: String
+            switch fields["question"] {
+            case .string(let text)?: question = text
+            case nil, .null?: throw FunctionError.validation("question", "is required: {\"question\": \"…\"}")
+            default: throw FunctionError.validation("question", "expected a string")
+            }
             let session = try fields.string("session_id", maximum: 64)
             return JSONOutput(
                 body: try await service.ask(

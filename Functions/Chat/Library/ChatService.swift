@@ -91,8 +91,25 @@ public struct ChatService: Sendable {
         if cacheable, let cached = try await storeCall({ try await store.cachedAnswer(digest) }) {
             return cached.setting("cached", .bool(true))
         }
-        let hits = knowledge.search(query, limit: 3)
-        guard let best = hits.first, best.score >= Self.relevance else {
+        var hits = knowledge.search(query, limit: 3)
+        // A code the documentation defines ("requires_action", "insufficient_funds"): its definition is the answer.
+        if let code = Self.normalized(question).first(where: { $0.contains("_") && !$0.hasPrefix("pay_") }),
+            let defined = knowledge.definition(of: code)
+        {
+            let answer = Self.after(colonIn: defined.text)
+            let cited = [defined.passage] + hits.map(\.passage).filter { $0 != defined.passage }.prefix(1)
+            var document = Self.document(
+                answer: "\(code): \(answer)", citations: Array(cited), grounded: true, provider: .null)
+            if let model {
+                document = await withModel(
+                    model, grounded: document, passages: Array(cited), facts: [], question: question,
+                    session: session, logger: logger)
+            }
+            if cacheable { try await storeCall { try await store.cache(document, digest: digest) } }
+            return document.setting("cached", .bool(false))
+        }
+        hits = hits.filter { $0.score >= Self.relevance }
+        guard let best = hits.first else {
             return Self.document(
                 answer:
                     "I could not find that in SmartPay's documentation. Ask about payments, declines, refunds, rewards, fees and settlement, or a payment of yours by its id (pay_…).",
@@ -121,7 +138,16 @@ public struct ChatService: Sendable {
         var chosen = scored.filter { $0.1 > 0 }.sorted { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }.prefix(2)
             .map(\.0).sorted()
         if chosen.isEmpty { chosen = Array(units.indices.prefix(2)) }
+        // A lead-in that announces a list ("A payment is in exactly one status:") brings its whole list.
+        if let lead = chosen.first(where: { units[$0].hasSuffix(":") }) {
+            let list = units.indices.filter { $0 > lead && Self.isListItem(passage.text, units[$0]) }
+            if !list.isEmpty { chosen = [lead] + list.prefix(8) }
+        }
         return chosen.map { units[$0] }.joined(separator: " ")
+    }
+
+    static func isListItem(_ text: String, _ unit: String) -> Bool {
+        text.replacingOccurrences(of: "`", with: "").contains("- " + unit.prefix(20))
     }
 
     /// Sentences of the paragraphs and whole list items, Markdown marks removed.

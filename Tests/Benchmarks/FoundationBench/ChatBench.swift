@@ -7,7 +7,9 @@ import SmartPayCore
 func chatRetrieval(directory: String, questions path: String, rounds: Int) throws {
     var clock = ContinuousClock.now
     let knowledge = try KnowledgeBase(directory: URL(fileURLWithPath: directory))
-    print("chat_index_build \(String(format: "%.2f", seconds(ContinuousClock.now - clock) * 1000)) ms (\(knowledge.passages.count) sections)")
+    print(
+        "chat_index_build \(String(format: "%.2f", seconds(ContinuousClock.now - clock) * 1000)) ms (\(knowledge.passages.count) sections)"
+    )
     let set = try JSONParser().parse(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
     let questions = (set.arrayValue ?? []).compactMap { $0["q"]?.stringValue }
     var found = 0
