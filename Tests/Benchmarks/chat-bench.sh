@@ -46,18 +46,4 @@ end
 function delay() return 40 end
 LUA
 echo "## POST /chat through serve, paced: 4 connections, one request per 40 ms each (~100 requests/s)"
-wrk -t2 -c4 -d3s -s "$work/chat.lua" "http://127.0.0.1:$api_port/chat" >/dev/null
-wrk -t2 -c4 -d"${DURATION:-20}"s --latency -s "$work/chat.lua" "http://127.0.0.1:$api_port/chat" >"$work/paced.txt"
-python3 - "$work/paced.txt" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-def ms(label):
-    m = re.search(r"\s%s\s+([\d.]+)(us|ms|s)" % re.escape(label), text)
-    v, unit = float(m.group(1)), m.group(2)
-    return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-print(f"requests/s {rps:.0f}; latency p50 {ms('50%'):.2f} ms, p90 {ms('90%'):.2f} ms, p99 {ms('99%'):.2f} ms; "
-      f"non-2xx {non2xx.group(1) if non2xx else 0}")
-print(f"target p99 ≤ 50 ms at 100 requests/s: {'met' if ms('99%') <= 50 else 'NOT met'}")
-PY
+PACED_CONNECTIONS=4 PACED_TARGET_MS=50 PACED_RATE=100 paced_load "$work/chat.lua" "http://127.0.0.1:$api_port/chat"

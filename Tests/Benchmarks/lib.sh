@@ -42,11 +42,12 @@ wrk.headers["Content-Type"] = "application/json"
 LUA
 }
 
-# paced_load SCRIPT URL: 11 connections, each waiting the script's 10 ms between requests (~1,000 requests/s), for
-# ${DURATION:-20} s after a 3 s warm-up; prints the rate, p50/p90/p99 and the verdict against p99 ≤ 2 ms.
+# paced_load SCRIPT URL: ${PACED_CONNECTIONS:-11} connections, each waiting the script's delay between requests
+# (10 ms: ~1,000 requests/s), for ${DURATION:-20} s after a 3 s warm-up; prints the rate, p50/p90/p99 and the verdict
+# against p99 ≤ ${PACED_TARGET_MS:-2} ms at ${PACED_RATE:-1,000} requests/s.
 paced_load() {
-    wrk -t2 -c11 -d3s -s "$1" "$2" >/dev/null
-    wrk -t2 -c11 -d"${DURATION:-20}"s --latency -s "$1" "$2" >"$work/paced.txt"
+    wrk -t2 -c"${PACED_CONNECTIONS:-11}" -d3s -s "$1" "$2" >/dev/null
+    wrk -t2 -c"${PACED_CONNECTIONS:-11}" -d"${DURATION:-20}"s --latency -s "$1" "$2" >"$work/paced.txt"
     python3 - "$work/paced.txt" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()

@@ -126,13 +126,6 @@ struct JWTVerifierTests {
 struct GatewayAuthTests {
     static let body = #"{"amount": 1000, "currency": "USD", "parts_bps": [5000, 5000], "echo_identity": true}"#
 
-    func token(_ platform: ServedPlatform, _ arguments: [String]) async throws -> String {
-        let result = try await ProcessRunner.run(
-            try Executables.built("smartpay"), arguments: ["token", "--state-dir", platform.state.path] + arguments)
-        #expect(result.status == 0, "\(result.stderrText)")
-        return result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     func invocations(_ platform: ServedPlatform) async throws -> Int {
         let metrics = try await platform.http.execute(HTTPClientRequest(url: platform.api + "/metrics"))
         let line = String(decoding: metrics.body, as: UTF8.self).split(separator: "\n").first {
@@ -151,15 +144,16 @@ struct GatewayAuthTests {
             "/split", Self.body,
             headers: [("Content-Type", "application/json"), ("Authorization", "Bearer abc.def.ghi")])
         #expect(garbage.status == 401)
-        let reader = try await token(platform, ["--sub", "c_7", "--role", "customer", "--scopes", "payments:read"])
+        let reader = try await platform.token(["--sub", "c_7", "--role", "customer", "--scopes", "payments:read"])
         let forbidden = try await platform.post(
             "/split", Self.body, headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(reader)")])
         #expect(forbidden.status == 403)
         #expect((json(forbidden)["error"] as? String)?.contains("payments:write") == true)
         #expect(try await invocations(platform) == 0, "no refused request reached the function")
 
-        let writer = try await token(
-            platform, ["--sub", "c_7", "--role", "customer", "--scopes", "payments:read,payments:write"])
+        let writer = try await platform.token([
+            "--sub", "c_7", "--role", "customer", "--scopes", "payments:read,payments:write",
+        ])
         let ok = try await platform.post(
             "/split", Self.body, headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(writer)")])
         #expect(ok.status == 200)
@@ -272,7 +266,7 @@ struct GatewayAuthTests {
         let url = try #require(RuntimeState.read(from: first.state.path)?.redisURL)
         let second = try await ServedPlatform(
             arguments: arguments + ["--redis-url", url], template: "auth-template.yaml", state: first.state)
-        let writer = try await token(first, ["--sub", "m_42", "--role", "merchant", "--scopes", "payments:write"])
+        let writer = try await first.token(["--sub", "m_42", "--role", "merchant", "--scopes", "payments:write"])
 
         let responses = try await burst(
             first, bases: [first.api, second.api], token: writer, count: 2 * limit, clients: 16)
@@ -291,7 +285,7 @@ struct GatewayAuthTests {
         #expect((json(sample)["error"] as? String)?.contains("\(limit)/h per caller for writes") == true)
 
         // Another caller has a bucket of its own.
-        let other = try await token(first, ["--sub", "m_43", "--role", "merchant", "--scopes", "payments:write"])
+        let other = try await first.token(["--sub", "m_43", "--role", "merchant", "--scopes", "payments:write"])
         let fresh = try await first.post(
             "/split", Self.body, headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(other)")])
         #expect(fresh.status == 200)

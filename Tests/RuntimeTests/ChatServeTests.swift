@@ -6,13 +6,6 @@ import Testing
 
 @Suite("the chat function under smartpay serve: POST /chat, offline")
 struct ChatServeTests {
-    func token(_ platform: ServedPlatform, _ arguments: [String]) async throws -> String {
-        let result = try await ProcessRunner.run(
-            try Executables.built("smartpay"), arguments: ["token", "--state-dir", platform.state.path] + arguments)
-        #expect(result.status == 0, "\(result.stderrText)")
-        return result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     func ask(_ platform: ServedPlatform, _ body: String, token: String?) async throws -> (Int, JSONValue) {
         var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
@@ -26,9 +19,9 @@ struct ChatServeTests {
     @Test("general answers with citations; a payment made through POST /pay explained to its customer only")
     func chat() async throws {
         let platform = try await ServedPlatform(template: "../../infra/template.yaml")
-        let merchant = try await token(platform, ["--sub", "m_42", "--role", "merchant", "--scopes", "payments:write"])
-        let customer = try await token(platform, ["--sub", "c_7", "--role", "customer"])
-        let stranger = try await token(platform, ["--sub", "c_99", "--role", "customer"])
+        let merchant = try await platform.token(["--sub", "m_42", "--role", "merchant", "--scopes", "payments:write"])
+        let customer = try await platform.token(["--sub", "c_7", "--role", "customer"])
+        let stranger = try await platform.token(["--sub", "c_99", "--role", "customer"])
         let card = try String(
             contentsOf: Executables.repositoryRoot.appendingPathComponent("events/pay/card.json"), encoding: .utf8)
         let paid = try await platform.http.execute(

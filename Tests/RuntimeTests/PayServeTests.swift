@@ -17,13 +17,6 @@ struct PayServeTests {
             as: UTF8.self)
     }
 
-    func token(_ platform: ServedPlatform, _ arguments: [String]) async throws -> String {
-        let result = try await ProcessRunner.run(
-            try Executables.built("smartpay"), arguments: ["token", "--state-dir", platform.state.path] + arguments)
-        #expect(result.status == 0, "\(result.stderrText)")
-        return result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     func request(
         _ platform: ServedPlatform, _ method: String, _ path: String, token: String, body: String? = nil,
         headers: [(name: String, value: String)] = []
@@ -40,11 +33,11 @@ struct PayServeTests {
     )
     func endToEnd() async throws {
         let platform = try await ServedPlatform(template: "../../infra/template.yaml")
-        let merchant = try await token(
-            platform,
-            ["--sub", "m_42", "--role", "merchant", "--scopes", "payments:write,payments:read,payments:refund"])
-        let customer = try await token(platform, ["--sub", "c_7", "--role", "customer", "--scopes", "payments:read"])
-        let stranger = try await token(platform, ["--sub", "c_99", "--role", "customer", "--scopes", "payments:read"])
+        let merchant = try await platform.token([
+            "--sub", "m_42", "--role", "merchant", "--scopes", "payments:write,payments:read,payments:refund",
+        ])
+        let customer = try await platform.token(["--sub", "c_7", "--role", "customer", "--scopes", "payments:read"])
+        let stranger = try await platform.token(["--sub", "c_99", "--role", "customer", "--scopes", "payments:read"])
         let card = try example("card.json")
 
         let paid = try await request(platform, "POST", "/pay", token: merchant, body: card)
@@ -100,10 +93,8 @@ struct PayServeTests {
         // Reward: the Amazon Pay payment (42.00 USD) earns 42 tokens, pending until settlement.completed releases
         // and mints them to the ledger; a customer reads only their own balance.
         let amazonID = try #require(json(amazon)["id"] as? String)
-        let rewardsReader = try await token(
-            platform, ["--sub", "c_7", "--role", "customer", "--scopes", "rewards:read"])
-        let otherReader = try await token(
-            platform, ["--sub", "c_99", "--role", "customer", "--scopes", "rewards:read"])
+        let rewardsReader = try await platform.token(["--sub", "c_7", "--role", "customer", "--scopes", "rewards:read"])
+        let otherReader = try await platform.token(["--sub", "c_99", "--role", "customer", "--scopes", "rewards:read"])
         func rewards() async throws -> [String: Any] {
             json(try await request(platform, "GET", "/rewards/c_7", token: rewardsReader))
         }

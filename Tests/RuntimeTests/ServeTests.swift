@@ -55,6 +55,14 @@ final class ServedPlatform: @unchecked Sendable {
         self.webSocketPort = webSocketPort
     }
 
+    /// A development token from `smartpay token` for this platform's issuer.
+    func token(_ arguments: [String]) async throws -> String {
+        let result = try await ProcessRunner.run(
+            try Executables.built("smartpay"), arguments: ["token", "--state-dir", state.path] + arguments)
+        #expect(result.status == 0, "\(result.stderrText)")
+        return result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     func post(
         _ path: String, _ body: String, base: String? = nil,
         headers: [(name: String, value: String)] = [("Content-Type", "application/json")]

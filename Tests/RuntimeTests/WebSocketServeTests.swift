@@ -9,13 +9,6 @@ import Testing
 
 @Suite("the WebSocket API and websocket-publish under smartpay serve, with a client and the AWS CLI of others")
 struct WebSocketServeTests {
-    func token(_ platform: ServedPlatform, _ arguments: [String]) async throws -> String {
-        let result = try await ProcessRunner.run(
-            try Executables.built("smartpay"), arguments: ["token", "--state-dir", platform.state.path] + arguments)
-        #expect(result.status == 0, "\(result.stderrText)")
-        return result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     func members(_ redis: RedisClient, _ key: String) async throws -> Set<String> {
         guard case .array(let items) = try await redis.send("SMEMBERS", key) else { return [] }
         return Set(items.compactMap(\.string))
@@ -36,11 +29,12 @@ struct WebSocketServeTests {
         _ = try await redis.send("SADD", ConnectionKeys.topics(of: "ghost-7"), "customer:c_7")
 
         let tokens: [String: String] = [
-            "c_7": try await token(platform, ["--sub", "c_7", "--role", "customer"]),
-            "c_8": try await token(platform, ["--sub", "c_8", "--role", "customer"]),
-            "m_42": try await token(platform, ["--sub", "m_42", "--role", "merchant"]),
-            "m_42_pay": try await token(
-                platform, ["--sub", "m_42", "--role", "merchant", "--scopes", "payments:write,payments:read"]),
+            "c_7": try await platform.token(["--sub", "c_7", "--role", "customer"]),
+            "c_8": try await platform.token(["--sub", "c_8", "--role", "customer"]),
+            "m_42": try await platform.token(["--sub", "m_42", "--role", "merchant"]),
+            "m_42_pay": try await platform.token([
+                "--sub", "m_42", "--role", "merchant", "--scopes", "payments:write,payments:read",
+            ]),
         ]
         let root = Executables.repositoryRoot
         let arguments = JSONValue.object([
@@ -132,7 +126,7 @@ struct WebSocketServeTests {
             arguments: ["--ws-idle-timeout", "1", "--ws-max-duration", "4", "--sandboxes", "off"],
             template: "../../infra/template.yaml")
         let wsPort = try #require(platform.webSocketPort)
-        let token = try await token(platform, ["--sub", "c_7", "--role", "customer"])
+        let token = try await platform.token(["--sub", "c_7", "--role", "customer"])
         let script = """
             import json, struct, sys, time, websocket
             url = sys.argv[1]
