@@ -30,7 +30,8 @@ fanout() { # TEMPLATE CONNECTIONS
     start_serve "$1" --sandboxes off --queue-limit 20000
     token=$(.build/release/smartpay token --state-dir "$work/state" --sub m_bench --role merchant)
     .build/release/smartpay-bench websocket-fanout "ws://127.0.0.1:$ws_port" "http://127.0.0.1:$aws_port" "$token" \
-        "$2" "$rounds" m_bench "$serve"
+        "$2" "$rounds" m_bench "$serve" \
+        "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["redis_url"])' "$work/state/serve.json")"
     kill "$serve"
     wait "$serve" 2>/dev/null || true
     rm -rf "$work/state" # the next run starts with an empty Redis

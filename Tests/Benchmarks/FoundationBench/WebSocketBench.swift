@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import SmartPayCore
 import SmartPayHTTP
+import SmartPayRedis
 import Synchronization
 
 #if canImport(Glibc)
@@ -18,7 +19,8 @@ import Synchronization
 /// time it was sent; each client notes when it arrived. Prints accept rate, memory per connection and the delivery
 /// percentiles over every (connection, round).
 func webSocketFanout(
-    webSocket: String, aws: String, token: String, merchant: String, connections: Int, rounds: Int, servePID: Int32
+    webSocket: String, aws: String, token: String, merchant: String, connections: Int, rounds: Int, servePID: Int32,
+    redisURL: String?
 ) async throws {
     let logger = Logger(label: "bench")
     let state = FanoutState()
@@ -126,8 +128,28 @@ func webSocketFanout(
             }
         ),
     ]
+    var allWays = ways
+    if let redisURL {
+        // The gateway alone: one batch POST to @connections with every subscriber (read from the registry).
+        let redis = try RedisClient(url: redisURL)
+        guard case .array(let members) = try await redis.send("SMEMBERS", "smartpay:ws:topic:merchant:\(merchant)")
+        else { throw BenchError("no subscribers in Redis") }
+        let ids = JSONValue.array(members.compactMap { $0.string.map(JSONValue.string) })
+        allWays.append(
+            (
+                "management_batch",
+                { round in
+                    let data = #"{"type": "payment_processed", "data": \#(event(round))}"#
+                    let body = JSONValue.object(["connectionIds": ids, "data": .string(data)]).serialized()
+                    _ = try await http.execute(
+                        HTTPClientRequest(
+                            method: "POST", url: aws + "/@connections", headers: [("Content-Type", "application/json")],
+                            body: body, timeout: .seconds(60)))
+                }
+            ))
+    }
     var summary: [String] = []
-    for (name, send) in ways {
+    for (name, send) in allWays {
         var all: [Int64] = []
         var handed: [Int64] = []
         for round in 0..<rounds {
@@ -141,9 +163,9 @@ func webSocketFanout(
             try await Task.sleep(for: .milliseconds(300))
         }
         summary.append(percentiles("websocket_fanout_\(name)", all, expected: open * rounds))
-        if name == "function" {
+        if name == "function" || name == "management_batch" {
             // The invocation returns once every frame was handed to its socket: the server's share.
-            summary.append(percentiles("websocket_fanout_function_returned", handed, expected: rounds))
+            summary.append(percentiles("websocket_fanout_\(name)_returned", handed, expected: rounds))
         }
     }
     for line in summary { print(line) }
@@ -180,7 +202,7 @@ func wallNanoseconds() -> Int64 {
 /// The `sent_ns` a message's data carries.
 func sentAt(_ text: String) -> Int64? {
     guard let range = text.range(of: "\"sent_ns\":") else { return nil }
-    return Int64(text[range.upperBound...].prefix { $0.isNumber })
+    return Int64(text[range.upperBound...].drop { $0 == " " }.prefix { $0.isNumber })
 }
 
 func residentKilobytes(_ pid: Int32) -> Int {
@@ -188,4 +210,9 @@ func residentKilobytes(_ pid: Int32) -> Int {
         let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
     else { return 0 }
     return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -184,12 +184,14 @@ case "websocket-fanout":
     guard arguments.count > 8, let connections = Int(arguments[5]), let rounds = Int(arguments[6]),
         let pid = Int32(arguments[8])
     else {
-        print("usage: smartpay-bench websocket-fanout WS_URL AWS_URL TOKEN CONNECTIONS ROUNDS MERCHANT SERVE_PID")
+        print(
+            "usage: smartpay-bench websocket-fanout WS_URL AWS_URL TOKEN CONNECTIONS ROUNDS MERCHANT SERVE_PID [REDIS_URL]"
+        )
         exit(2)
     }
     try await webSocketFanout(
         webSocket: arguments[2], aws: arguments[3], token: arguments[4], merchant: arguments[7],
-        connections: connections, rounds: rounds, servePID: pid)
+        connections: connections, rounds: rounds, servePID: pid, redisURL: arguments.count > 9 ? arguments[9] : nil)
 case "chat-retrieval":
     guard arguments.count > 3 else {
         print("usage: smartpay-bench chat-retrieval KNOWLEDGE_DIR QUESTIONS.json [ROUNDS]")
