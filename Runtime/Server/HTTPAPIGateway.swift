@@ -135,38 +135,15 @@ struct RouteDispatcher: RouterMiddleware {
         request: Request, route: HTTPRoute, parameters: [String: String], body: [UInt8], remote: String,
         authorizer: JSONValue? = nil
     ) -> JSONValue {
-        var headers: [String: JSONValue] = [:]
-        var cookies: [JSONValue] = []
-        for field in request.headers {
-            let name = field.name.canonicalName
-            if name == "cookie" {
-                cookies.append(
-                    contentsOf: field.value.split(separator: ";").map {
-                        .string($0.trimmingCharacters(in: .whitespaces))
-                    })
-                continue
-            }
-            if case .string(let existing)? = headers[name] {
-                headers[name] = .string(existing + "," + field.value)
-            } else {
-                headers[name] = .string(field.value)
-            }
+        var folded = HTTPAPIGateway.foldedHeaders(request.headers)
+        // Payload format 2.0 moves cookies out of the headers into their own list.
+        let cookies: [JSONValue] = request.headers[values: .cookie].flatMap { value in
+            value.split(separator: ";").map { JSONValue.string($0.trimmingCharacters(in: .whitespaces)) }
         }
+        folded.removeValue(forKey: "cookie")
+        let headers = folded.mapValues(JSONValue.string)
         let query = request.uri.query ?? ""
-        var queryParameters: [String: JSONValue] = [:]
-        for pair in query.split(separator: "&") where !pair.isEmpty {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            let key = String(parts[0]).removingPercentEncoding ?? String(parts[0])
-            let value =
-                parts.count > 1
-                ? (String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(parts[1]))
-                : ""
-            if case .string(let existing)? = queryParameters[key] {
-                queryParameters[key] = .string(existing + "," + value)
-            } else {
-                queryParameters[key] = .string(value)
-            }
-        }
+        let queryParameters = HTTPAPIGateway.queryParameters(query).mapValues(JSONValue.string)
         let now = Timestamp.now()
         let textual = String(validating: body, as: UTF8.self)
         var requestContext: [String: JSONValue] = [
@@ -236,5 +213,33 @@ struct RouteDispatcher: RouterMiddleware {
             }
         }
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// The request's parts as API Gateway hands them to a function, for the HTTP and WebSocket APIs' events.
+extension HTTPAPIGateway {
+    /// Header fields by lower-case name, repeated ones joined with commas, as API Gateway hands them on.
+    static func foldedHeaders(_ fields: HTTPFields) -> [String: String] {
+        var headers: [String: String] = [:]
+        for field in fields {
+            let name = field.name.canonicalName
+            headers[name] = headers[name].map { $0 + "," + field.value } ?? field.value
+        }
+        return headers
+    }
+
+    /// A query string's parameters, percent-decoded (`+` as a space in values), repeated ones joined with commas.
+    static func queryParameters(_ query: String) -> [String: String] {
+        var parameters: [String: String] = [:]
+        for pair in query.split(separator: "&") where !pair.isEmpty {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            let key = String(parts[0]).removingPercentEncoding ?? String(parts[0])
+            let value =
+                parts.count > 1
+                ? (String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(parts[1]))
+                : ""
+            parameters[key] = parameters[key].map { $0 + "," + value } ?? value
+        }
+        return parameters
     }
 }

@@ -232,12 +232,7 @@ public struct ChatService: Sendable {
     func describe(id: String, _ payment: JSONValue, merchantView: Bool, asked: Set<String>) -> (String, [Passage]) {
         var cited: [Passage] = []
         let status = payment["status"]?.stringValue ?? "unknown"
-        var amount = ""
-        if case .number(let text)? = payment["amount"], let minor = Int64(text),
-            let code = payment["currency"]?.stringValue, let currency = try? Currency(code: code)
-        {
-            amount = Money(minorUnits: minor, currency: currency).description
-        }
+        let amount = Self.money(payment, "amount")?.description ?? ""
         let created = (payment["created"]?.stringValue).flatMap { try? Timestamp(rfc3339: $0) }
             .map { $0.format(fractional: false, separator: " ", zone: " UTC") }
         var text = "Payment \(id)" + (amount.isEmpty ? "" : " of \(amount)")
@@ -257,19 +252,14 @@ public struct ChatService: Sendable {
                 text += " Reason code: \(code)."
             }
         }
-        if case .number(let refunded)? = payment["amount_refunded"], refunded != "0",
-            let code = payment["currency"]?.stringValue, let currency = try? Currency(code: code),
-            let minor = Int64(refunded)
-        {
-            text += " \(Money(minorUnits: minor, currency: currency)) has been refunded."
+        if let refunded = Self.money(payment, "amount_refunded"), refunded.minorUnits != 0 {
+            text += " \(refunded) has been refunded."
         }
         let asksAboutPayout = !asked.isDisjoint(with: ["paid", "payout", "settle", "settled", "settlement", "receive"])
         if asksAboutPayout || merchantView {
             if ["succeeded", "partially_refunded"].contains(status) {
-                if merchantView, case .number(let net)? = payment["net"], let minor = Int64(net),
-                    let code = payment["currency"]?.stringValue, let currency = try? Currency(code: code)
-                {
-                    text += " The merchant's net is \(Money(minorUnits: minor, currency: currency))."
+                if merchantView, let net = Self.money(payment, "net") {
+                    text += " The merchant's net is \(net)."
                 }
                 if asksAboutPayout,
                     let payout = knowledge.search("when the merchant is paid settlement", limit: 1).first
@@ -369,18 +359,18 @@ public struct ChatService: Sendable {
         }
     }
 
-    static func isSessionID(_ id: String) -> Bool {
-        id.hasPrefix("chs_") && id.count == 28 && id.dropFirst(4).allSatisfy { $0.isLetter || $0.isNumber }
-    }
+    static func isSessionID(_ id: String) -> Bool { (try? Identifier(id, prefix: "chs")) != nil }
 
-    static func newSessionID() -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-        var generator = SystemRandomNumberGenerator()
-        return "chs_" + String((0..<24).map { _ in alphabet.randomElement(using: &generator)! })
-    }
+    static func newSessionID() -> String { Identifier.random(prefix: "chs").rawValue }
 
-    static func digest(_ text: String) -> String {
-        SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    static func digest(_ text: String) -> String { Hex.encode(SHA256.hash(data: Array(text.utf8))) }
+
+    /// A minor-units field of a payment record as money in the record's currency.
+    static func money(_ payment: JSONValue, _ field: String) -> Money? {
+        guard case .number(let text)? = payment[field], let minor = Int64(text),
+            let code = payment["currency"]?.stringValue, let currency = try? Currency(code: code)
+        else { return nil }
+        return Money(minorUnits: minor, currency: currency)
     }
 
     private func storeCall<T>(_ body: () async throws -> T) async throws -> T {

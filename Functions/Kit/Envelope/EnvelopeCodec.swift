@@ -65,8 +65,7 @@ enum EnvelopeCodec {
             method: http?["method"]?.stringValue ?? "GET",
             path: http?["path"]?.stringValue ?? members["rawPath"]?.stringValue ?? "/",
             routeKey: members["routeKey"]?.stringValue ?? "$default",
-            headers: Dictionary(
-                headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, b in a + "," + b }),
+            headers: lowercasedKeys(headers),
             queryStringParameters: stringMap(members["queryStringParameters"]),
             pathParameters: pathParameters,
             requestContext: context)
@@ -123,8 +122,7 @@ enum EnvelopeCodec {
             connectionID: context["connectionId"]?.stringValue ?? "",
             domainName: context["domainName"]?.stringValue ?? "",
             stage: context["stage"]?.stringValue ?? "",
-            headers: Dictionary(
-                headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, b in a + "," + b }),
+            headers: lowercasedKeys(headers),
             queryStringParameters: stringMap(members["queryStringParameters"]),
             requestContext: context)
         var event: JSONValue = .object([:])
@@ -137,6 +135,11 @@ enum EnvelopeCodec {
             event = (try? JSONParser().parse(bytes)) ?? .string(String(decoding: bytes, as: UTF8.self))
         }
         return (event, .webSocket(request))
+    }
+
+    /// Header names in lower case; two spellings of one name are joined with a comma.
+    private static func lowercasedKeys(_ headers: [String: String]) -> [String: String] {
+        Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, b in a + "," + b })
     }
 
     private static func stringMap(_ value: JSONValue?) -> [String: String] {

@@ -31,12 +31,19 @@ public struct ManagementAPIPoster: ConnectionPoster {
     public let parallelism: Int
     public let batchSize: Int
     public let batchRequests: Bool
+    /// `https://host` and the endpoint's own path (API Gateway's stage: `…amazonaws.com/{stage}`), split once.
+    private let origin: String
+    private let basePath: String
 
     public init(
         endpoint: String, region: String, credentials: AWSCredentials?, http: HTTPClient, parallelism: Int = 32,
         batchSize: Int = 500, batchRequests: Bool = false
     ) {
-        self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
+        let endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
+        self.endpoint = endpoint
+        let afterScheme = endpoint.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: true)
+        basePath = afterScheme.count > 2 ? "/" + afterScheme[2] : ""
+        origin = String(endpoint.dropLast(basePath.count))
         self.region = region
         self.credentials = credentials
         self.http = http
@@ -111,18 +118,6 @@ public struct ManagementAPIPoster: ConnectionPoster {
         case .success(let response): return failedAll("HTTP \(response.status): \(response.bodyText.prefix(200))")
         case .failure(let error): return failedAll(error.description)
         }
-    }
-
-    private var basePath: String {
-        // The endpoint's own path (API Gateway's stage: https://{id}.execute-api.{region}.amazonaws.com/{stage}).
-        let afterScheme = endpoint.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: true)
-        guard afterScheme.count > 2 else { return "" }
-        return "/" + afterScheme[2]
-    }
-
-    private var origin: String {
-        let base = basePath
-        return base.isEmpty ? endpoint : String(endpoint.dropLast(base.count))
     }
 
     private func send(path: String, body: [UInt8], contentType: String) async -> Result<

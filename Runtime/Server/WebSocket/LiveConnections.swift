@@ -89,8 +89,6 @@ final class LiveConnection: Sendable {
 final class LiveConnections: Sendable {
     private let table = Mutex<[String: LiveConnection]>([:])
 
-    var count: Int { table.withLock { $0.count } }
-
     func add(_ connection: LiveConnection) { table.withLock { $0[connection.id] = connection } }
 
     func remove(_ id: String) { _ = table.withLock { $0.removeValue(forKey: id) } }

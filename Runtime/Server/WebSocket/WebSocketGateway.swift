@@ -46,7 +46,6 @@ final class WebSocketGateway: Sendable {
     /// `host:port` once bound: the events' `domainName`, so `https://{domainName}/{stage}` reaches the management API.
     let domainName = Mutex("127.0.0.1")
     private let apiID: String
-    private let accepted = Atomic<Int>(0)
 
     init(
         api: WebSocketAPISpec, platform: Platform, guardian: GatewayGuard, redis: RedisClient,
@@ -113,8 +112,6 @@ final class WebSocketGateway: Sendable {
         }
     }
 
-    var acceptedCount: Int { accepted.load(ordering: .relaxed) }
-
     // MARK: - $connect
 
     private func shouldUpgrade(_ head: HTTPRequest, channel: any Channel) async -> ShouldUpgradeResult<Handler> {
@@ -128,12 +125,9 @@ final class WebSocketGateway: Sendable {
         let target = head.path ?? "/"
         let path = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
         guard path == "/" || path == "/\(api.stage)" else { return refuse(404, message: "Not Found") }
-        let query = Self.queryParameters(target)
-        var headers: [String: String] = [:]
-        for field in head.headerFields {
-            let name = field.name.canonicalName
-            headers[name] = headers[name].map { $0 + "," + field.value } ?? field.value
-        }
+        let query = HTTPAPIGateway.queryParameters(
+            target.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? "")
+        let headers = HTTPAPIGateway.foldedHeaders(head.headerFields)
         let sourceIP = channel.remoteAddress?.ipAddress ?? ""
         let userAgent = headers["user-agent"] ?? ""
 
@@ -173,7 +167,6 @@ final class WebSocketGateway: Sendable {
             logger.error("cannot register a WebSocket connection", metadata: ["error": .string("\(error)")])
             return refuse(500, message: "Internal server error")
         }
-        accepted.add(1, ordering: .relaxed)
         return .upgrade([:]) { [self] inbound, outbound, _ in
             try await self.serve(connection, inbound: inbound, outbound: outbound, channel: channel)
         }
@@ -215,10 +208,11 @@ final class WebSocketGateway: Sendable {
     }
 
     private func receive(_ message: WebSocketMessage, on connection: LiveConnection) async {
-        let previous = connection.touch()
-        if Timestamp.now().millisecondsSinceEpoch - previous.millisecondsSinceEpoch >= 1000 {
+        let now = Timestamp.now()
+        let previous = connection.touch(now)
+        if now.millisecondsSinceEpoch - previous.millisecondsSinceEpoch >= 1000 {
             _ = try? await redis.send(
-                "HSET", ConnectionKeys.connection(connection.id), "last_active_at", Timestamp.now().description)
+                "HSET", ConnectionKeys.connection(connection.id), "last_active_at", now.description)
         }
         let body: String
         let isBinary: Bool
@@ -368,19 +362,6 @@ final class WebSocketGateway: Sendable {
         return (status, body)
     }
 
-    static func queryParameters(_ target: String) -> [String: String] {
-        guard let mark = target.firstIndex(of: "?") else { return [:] }
-        var result: [String: String] = [:]
-        for pair in target[target.index(after: mark)...].split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map {
-                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
-            }
-            guard let name = parts.first, !name.isEmpty else { continue }
-            result[name] = parts.count > 1 ? parts[1] : ""
-        }
-        return result
-    }
-
     /// `22/Nov/2026:10:15:30 +0000`, as API Gateway writes `requestTime`.
     static func requestTime(_ time: Timestamp) -> String {
         let text = time.format(fractional: false, separator: " ", zone: "")
@@ -398,8 +379,5 @@ final class WebSocketGateway: Sendable {
             .replacingOccurrences(of: "/", with: "_")
     }
 
-    static func newID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<16).map { _ in String(UInt8.random(in: 0...255, using: &generator), radix: 16) }.joined()
-    }
+    static func newID() -> String { UUID().uuidString.lowercased() }
 }
