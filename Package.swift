@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SmartPayHTTP", targets: ["SmartPayHTTP"]),
         .library(name: "FunctionKit", targets: ["FunctionKit"]),
         .library(name: "SmartPayInvoke", targets: ["SmartPayInvoke"]),
+        .library(name: "SmartPayContracts", targets: ["SmartPayContracts"]),
         .library(name: "SmartPayEvents", targets: ["SmartPayEvents"]),
         .library(name: "SmartPaySolana", targets: ["SmartPaySolana"]),
     ],
@@ -42,6 +43,11 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(name: "SmartPayCore", path: "Functions/Core", swiftSettings: strict),
+        // The types that cross a boundary: EventBridge's envelope and PutEvents validation, every bus event's detail,
+        // every function-to-function request and answer, and the Redis key layouts two sides share.
+        .target(
+            name: "SmartPayContracts", dependencies: ["SmartPayCore"], path: "Functions/Contracts",
+            swiftSettings: strict),
         .target(name: "SmartPayIO", path: "Functions/Clients/IO", swiftSettings: strict),
         .target(
             name: "SmartPayRedis",
@@ -67,7 +73,7 @@ let package = Package(
         .target(
             name: "FunctionKit",
             dependencies: [
-                "SmartPayCore",
+                "SmartPayCore", "SmartPayContracts",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Functions/Kit",
@@ -78,15 +84,18 @@ let package = Package(
         // the AWS-compatible endpoint, and the `smartpay` command.
         .target(
             name: "SmartPayTemplate",
-            dependencies: ["SmartPayBus", "SmartPayCore", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "SmartPayBus", "SmartPayContracts", "SmartPayCore", .product(name: "Yams", package: "Yams"),
+            ],
             path: "Runtime/Template",
             swiftSettings: strict
         ),
         .target(
             name: "SmartPayRuntime",
             dependencies: [
-                "SmartPayTemplate", "SmartPayCore", "SmartPayRedis", "SmartPayIO", "SmartPayEvents", "SmartPayBus",
-                "SmartPayAuth",
+                "SmartPayTemplate", "SmartPayCore", "SmartPayContracts", "SmartPayRedis", "SmartPayIO",
+                "SmartPayEvents",
+                "SmartPayBus", "SmartPayAuth",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -122,6 +131,7 @@ let package = Package(
             name: "smartpay",
             dependencies: [
                 "SmartPayRuntime", "SmartPayTemplate", "FunctionKit", "SmartPayAuth", "SmartPayRedis", "SmartPayCore",
+                "SmartPayContracts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -131,7 +141,7 @@ let package = Package(
         // Publishing to the event bus (the outbox) and dropping duplicate deliveries, for functions and the runtime.
         .target(
             name: "SmartPayEvents",
-            dependencies: ["SmartPayCore", "SmartPayRedis", "SmartPayBus"],
+            dependencies: ["SmartPayCore", "SmartPayContracts", "SmartPayRedis"],
             path: "Functions/Events",
             swiftSettings: strict
         ),
@@ -149,7 +159,7 @@ let package = Package(
         .target(
             name: "FraudFunction",
             dependencies: [
-                "FunctionKit", "SmartPayCore", "SmartPayIO", "SmartPayRedis", "SmartPayEvents",
+                "FunctionKit", "SmartPayCore", "SmartPayContracts", "SmartPayIO", "SmartPayRedis", "SmartPayEvents",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -168,7 +178,7 @@ let package = Package(
         .target(
             name: "RouteFunction",
             dependencies: [
-                "FunctionKit", "SmartPayCore", "SmartPayRedis", "SmartPayIO",
+                "FunctionKit", "SmartPayCore", "SmartPayContracts", "SmartPayRedis", "SmartPayIO",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Functions/Route/Library",
@@ -186,7 +196,8 @@ let package = Package(
         .target(
             name: "PayFunction",
             dependencies: [
-                "FunctionKit", "SmartPayCore", "SmartPayRedis", "SmartPayEvents", "SmartPayHTTP", "SmartPayInvoke",
+                "FunctionKit", "SmartPayCore", "SmartPayContracts", "SmartPayRedis", "SmartPayEvents", "SmartPayHTTP",
+                "SmartPayInvoke",
                 "SmartPaySolana", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -205,7 +216,8 @@ let package = Package(
         .target(
             name: "RewardFunction",
             dependencies: [
-                "FunctionKit", "SmartPayCore", "SmartPayRedis", "SmartPayEvents", "SmartPayHTTP", "SmartPaySolana",
+                "FunctionKit", "SmartPayCore", "SmartPayContracts", "SmartPayRedis", "SmartPayEvents", "SmartPayHTTP",
+                "SmartPaySolana",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Functions/Reward/Library",
@@ -224,8 +236,8 @@ let package = Package(
         .target(
             name: "WebSocketPublishFunction",
             dependencies: [
-                "FunctionKit", "SmartPayCore", "SmartPayRedis", "SmartPayEvents", "SmartPayHTTP", "SmartPayInvoke",
-                .product(name: "Logging", package: "swift-log"),
+                "FunctionKit", "SmartPayCore", "SmartPayContracts", "SmartPayRedis", "SmartPayEvents", "SmartPayHTTP",
+                "SmartPayInvoke", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Functions/WebSocketPublish/Library",
             swiftSettings: strict
@@ -273,7 +285,7 @@ let package = Package(
         // The event bus's test function (delivery, retries, dedupe, the outbox).
         .target(
             name: "ProbeFunction",
-            dependencies: ["FunctionKit", "SmartPayCore", "SmartPayEvents", "SmartPayRedis"],
+            dependencies: ["FunctionKit", "SmartPayCore", "SmartPayContracts", "SmartPayEvents", "SmartPayRedis"],
             path: "Tests/Fixtures/ProbeFunction",
             swiftSettings: strict
         ),
@@ -297,6 +309,9 @@ let package = Package(
         ),
         .testTarget(name: "SmartPayCoreTests", dependencies: ["SmartPayCore"], path: "Tests/CoreTests"),
         .testTarget(
+            name: "SmartPayContractsTests", dependencies: ["SmartPayContracts", "SmartPayCore", "TestSupport"],
+            path: "Tests/ContractsTests"),
+        .testTarget(
             name: "SmartPayClientsTests",
             dependencies: [
                 "SmartPayRedis", "SmartPayHTTP", "TestSupport",
@@ -307,7 +322,7 @@ let package = Package(
         .testTarget(
             name: "FunctionKitTests",
             dependencies: [
-                "FunctionKit", "SplitFunction", "split", "TestSupport",
+                "FunctionKit", "SmartPayContracts", "SplitFunction", "split", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Tests/KitTests"
@@ -315,7 +330,7 @@ let package = Package(
         .testTarget(
             name: "FraudTests",
             dependencies: [
-                "FraudFunction", "FunctionKit", "SmartPayCore", "SmartPayRedis", "TestSupport",
+                "FraudFunction", "FunctionKit", "SmartPayCore", "SmartPayContracts", "SmartPayRedis", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/FraudTests"
@@ -323,7 +338,8 @@ let package = Package(
         .testTarget(
             name: "RouteTests",
             dependencies: [
-                "RouteFunction", "FunctionKit", "SmartPayCore", "SmartPayRedis", "TestSupport", "route",
+                "RouteFunction", "FunctionKit", "SmartPayCore", "SmartPayContracts", "SmartPayRedis", "TestSupport",
+                "route",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/RouteTests"
@@ -331,8 +347,8 @@ let package = Package(
         .testTarget(
             name: "PayTests",
             dependencies: [
-                "PayFunction", "FunctionKit", "SmartPayCore", "SmartPayRedis", "SmartPayHTTP", "SmartPayEvents",
-                "SmartPaySolana", "TestSupport",
+                "PayFunction", "FunctionKit", "SmartPayCore", "SmartPayContracts", "SmartPayRedis", "SmartPayHTTP",
+                "SmartPayEvents", "SmartPaySolana", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
@@ -360,22 +376,24 @@ let package = Package(
         .testTarget(
             name: "WebSocketPublishTests",
             dependencies: [
-                "WebSocketPublishFunction", "FunctionKit", "SmartPayCore", "SmartPayRedis", "SmartPayEvents",
-                "TestSupport", "websocket-publish",
+                "WebSocketPublishFunction", "FunctionKit", "SmartPayCore", "SmartPayContracts", "SmartPayRedis",
+                "SmartPayEvents", "TestSupport", "websocket-publish",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/WebSocketPublishTests"
         ),
         .testTarget(
             name: "SmartPayBusTests",
-            dependencies: ["SmartPayBus", "SmartPayCore"],
+            dependencies: ["SmartPayBus", "SmartPayContracts", "SmartPayCore"],
             path: "Tests/BusTests",
             exclude: ["pattern_corpus.py"]
         ),
         .testTarget(
             name: "SmartPayRuntimeTests",
             dependencies: [
-                "SmartPayRuntime", "SmartPayTemplate", "SmartPayHTTP", "SmartPayInvoke", "SmartPayCore", "TestSupport",
+                "SmartPayRuntime", "SmartPayTemplate", "SmartPayHTTP", "SmartPayInvoke", "SmartPayCore",
+                "SmartPayContracts",
+                "TestSupport",
                 "SmartPayEvents", "SmartPayRedis", "SmartPayBus", "SmartPayAuth", "SmartPaySolana", "smartpay", "split",
                 "probe", "fraud", "route", "pay", "reward", "chat", "websocket-publish",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -386,7 +404,8 @@ let package = Package(
         .executableTarget(
             name: "smartpay-bench",
             dependencies: [
-                "SmartPayRedis", "SmartPayCore", "SmartPayBus", "SmartPayEvents", "SmartPayHTTP", "SmartPayRuntime",
+                "SmartPayRedis", "SmartPayCore", "SmartPayContracts", "SmartPayBus", "SmartPayEvents", "SmartPayHTTP",
+                "SmartPayRuntime",
                 "FraudFunction", "SmartPayIO", "FunctionKit", "RouteFunction", "SmartPaySolana",
                 .product(name: "Logging", package: "swift-log"),
                 "ChatFunction",

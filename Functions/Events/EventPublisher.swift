@@ -1,4 +1,4 @@
-import SmartPayBus
+import SmartPayContracts
 import SmartPayCore
 import SmartPayRedis
 import Synchronization
@@ -23,6 +23,29 @@ public struct OutgoingEvent: Sendable {
         self.resources = resources
         self.id = id
         self.time = time
+    }
+
+    /// An event whose detail is one of the contract types, encoded as its consumers decode it.
+    /// - Throws: `EventPublishError` when the detail cannot be written as JSON (a non-finite number).
+    public init(
+        source: String, detailType: String, detail: some Encodable & Sendable, resources: [String] = [],
+        id: String = Identifier.random(prefix: "evt").rawValue, time: Timestamp = .now()
+    ) throws(EventPublishError) {
+        let value: JSONValue
+        do { value = try JSONValueEncoder().encode(detail) } catch {
+            throw EventPublishError("event \(id) (\(detailType)): the detail cannot be written as JSON: \(error)")
+        }
+        self.init(source: source, detailType: detailType, detail: value, resources: resources, id: id, time: time)
+    }
+
+    /// An event of a contract type, under its own `detail-type`.
+    /// - Throws: `EventPublishError` when the detail cannot be written as JSON (a non-finite number).
+    public init<Detail: BusEventDetail>(
+        source: String, _ detail: Detail, resources: [String] = [],
+        id: String = Identifier.random(prefix: "evt").rawValue, time: Timestamp = .now()
+    ) throws(EventPublishError) {
+        try self.init(
+            source: source, detailType: Detail.detailType, detail: detail, resources: resources, id: id, time: time)
     }
 
     /// The event in EventBridge's envelope, validated as PutEvents validates an entry.

@@ -118,6 +118,8 @@ public struct FunctionError: Error, Sendable, CustomStringConvertible {
         switch error {
         case let error as FunctionError:
             self = error
+        case let error as any FunctionErrorConvertible:
+            self = error.functionError
         case let error as DecodingError:
             let field = error.fieldPath
             self.init(.invalidRequest, error.fieldMessage, field: field.isEmpty ? nil : field, underlying: error)
@@ -155,4 +157,11 @@ public struct FunctionError: Error, Sendable, CustomStringConvertible {
         if let field { error["field"] = .string(field) }
         return .object(["error": .object(error)])
     }
+}
+
+/// A domain's error that knows which `FunctionError` it is at the harness: the domain throws its own type (a
+/// payment's illegal transition, a reward rule's refusal) and the harness converts it once, where it maps every
+/// error to a status.
+public protocol FunctionErrorConvertible: Error {
+    var functionError: FunctionError { get }
 }

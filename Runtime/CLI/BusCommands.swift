@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SmartPayBus
+import SmartPayContracts
 import SmartPayCore
 import SmartPayRedis
 import SmartPayRuntime

@@ -1,5 +1,6 @@
 import Foundation
 import SmartPayBus
+import SmartPayContracts
 import SmartPayCore
 import Yams
 
@@ -7,8 +8,8 @@ import Yams
 /// their `Ref` / `Fn::Sub` / `Fn::GetAtt` long forms — against parameters' defaults, resources and pseudo
 /// parameters (local account 000000000000, region us-east-1).
 public enum TemplateParser {
-    public static let account = "000000000000"
-    public static let region = "us-east-1"
+    public static let account = LocalAWS.account
+    public static let region = LocalAWS.region
     public static let stackName = "smartpay"
 
     /// Parses template text.

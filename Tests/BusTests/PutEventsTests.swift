@@ -1,4 +1,5 @@
 import SmartPayBus
+import SmartPayContracts
 import SmartPayCore
 import Testing
 

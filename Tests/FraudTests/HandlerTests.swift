@@ -1,6 +1,7 @@
 import FraudFunction
 import FunctionKit
 import Logging
+import SmartPayContracts
 import SmartPayCore
 import SmartPayRedis
 import TestSupport

@@ -2,6 +2,7 @@ import Foundation
 import FunctionKit
 import Logging
 import PayFunction
+import SmartPayContracts
 import SmartPayCore
 import SmartPayEvents
 import SmartPayHTTP

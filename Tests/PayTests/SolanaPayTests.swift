@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PayFunction
+import SmartPayContracts
 import SmartPayCore
 import SmartPayEvents
 import SmartPayHTTP

@@ -40,7 +40,7 @@ struct StateMachineTests {
 
     static func payment() -> Payment {
         Payment(
-            id: "pay_1", status: .requiresPaymentMethod, amount: 1000, currency: "USD", customerID: "c",
+            id: "pay_1", status: .requiresPaymentMethod, amount: 1000, currency: .usd, customerID: "c",
             merchantID: "m",
             paymentMethod: PaymentMethodDetails(type: .card, tokens: ["stripe": "pm_card_visa"]), description: nil,
             metadata: [:], gateway: nil, decisionID: nil, risk: nil, flagged: false, nextAction: nil, failure: nil,

@@ -1,6 +1,7 @@
 import FunctionKit
 import Logging
 import RouteFunction
+import SmartPayContracts
 import SmartPayCore
 import SmartPayRedis
 import TestSupport

@@ -1,5 +1,6 @@
 import Foundation
 import SmartPayBus
+import SmartPayContracts
 import SmartPayCore
 import SmartPayEvents
 import SmartPayHTTP

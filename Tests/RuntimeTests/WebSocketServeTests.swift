@@ -1,4 +1,5 @@
 import Foundation
+import SmartPayContracts
 import SmartPayCore
 import SmartPayEvents
 import SmartPayHTTP

@@ -43,7 +43,31 @@ public struct JSONValueDecoder: Sendable {
             guard case .object(let members) = value else {
                 throw mismatch("an object")
             }
+            if let known = knownKeys(Key.self), let unknown = members.keys.filter({ !known.contains($0) }).min() {
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: codingPath + [JSONKey(unknown)],
+                        debugDescription:
+                            "unknown field; expected one of \(known.sorted().joined(separator: ", "))"))
+            }
             return KeyedDecodingContainer(KeyedContainer<Key>(members: members, decoder: self))
+        }
+
+        /// The JSON keys a type declares when its `CodingKeys` are `CaseIterable`: such a type refuses any other
+        /// key, as a payment API refuses an unknown parameter (`amuont` beside `amount`).
+        func knownKeys<Key: CodingKey>(_ type: Key.Type) -> Set<String>? {
+            guard let iterable = type as? any CaseIterable.Type else { return nil }
+            func names<C: CaseIterable>(_: C.Type) -> Set<String> {
+                Set(C.allCases.compactMap { ($0 as? any CodingKey).map { jsonKey($0.stringValue) } })
+            }
+            return names(iterable)
+        }
+
+        func jsonKey(_ name: String) -> String {
+            switch strategy {
+            case .useDefaultKeys: name
+            case .convertFromSnakeCase: snakeCase(name)
+            }
         }
 
         func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
@@ -219,6 +243,15 @@ extension JSONValueDecoder.Impl: SingleValueDecodingContainer {
     func decode(_ type: UInt32.Type) throws -> UInt32 { try integer(UInt32.self) }
     func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(UInt64.self) }
     func decode<T: Decodable>(_ type: T.Type) throws -> T { try unbox(type) }
+}
+
+/// A key named by the JSON itself (an unknown field).
+struct JSONKey: CodingKey {
+    let stringValue: String
+    init(_ name: String) { self.stringValue = name }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+    var intValue: Int? { nil }
 }
 
 struct IndexKey: CodingKey {

@@ -1,5 +1,6 @@
 import FunctionKit
 import Logging
+import SmartPayContracts
 import SmartPayCore
 import SmartPayEvents
 import SmartPayRedis

@@ -1,3 +1,4 @@
+import SmartPayContracts
 import SmartPayCore
 
 #if canImport(FoundationEssentials)

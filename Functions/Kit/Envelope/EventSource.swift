@@ -1,3 +1,4 @@
+import SmartPayContracts
 import SmartPayCore
 
 /// How an event reached the function, and what came around it.
@@ -77,28 +78,4 @@ public struct HTTPAPIRequest: Sendable {
     }
 
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
-}
-
-/// The EventBridge envelope around a delivered `detail`.
-public struct EventBridgeEnvelope: Sendable {
-    public let id: String
-    public let detailType: String
-    public let source: String
-    public let account: String
-    public let time: String
-    public let region: String
-    public let resources: [String]
-
-    public init(
-        id: String, detailType: String, source: String, account: String, time: String, region: String,
-        resources: [String]
-    ) {
-        self.id = id
-        self.detailType = detailType
-        self.source = source
-        self.account = account
-        self.time = time
-        self.region = region
-        self.resources = resources
-    }
 }

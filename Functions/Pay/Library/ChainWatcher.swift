@@ -1,5 +1,6 @@
 import FunctionKit
 import Logging
+import SmartPayContracts
 import SmartPayCore
 import SmartPayEvents
 
@@ -8,16 +9,15 @@ import SmartPayEvents
 /// versioned commit. The event carries the watch's sequence number: a duplicate delivery, or a look after the
 /// payment moved on (canceled by the customer, say), changes nothing.
 extension PayService {
-    public static let watchDetailType = "payment.chain.watch"
+    public static let watchDetailType = PaymentChainWatch.detailType
 
     /// The next look for a payment that waits on a chain, or nil.
-    func watchEvent(for payment: Payment) -> ScheduledEvents? {
+    func watchEvent(for payment: Payment) throws -> ScheduledEvents? {
         guard payment.status == .requiresAction, let chain = payment.chain, chain.state != .confirmed,
             let gateway = payment.gateway.flatMap({ gateways[$0] }) as? any ConfirmingGateway
         else { return nil }
-        let event = OutgoingEvent(
-            source: Self.eventSource, detailType: Self.watchDetailType,
-            detail: .object(["payment_id": .string(payment.id), "watch": .number(String(chain.watch))]),
+        let event = try OutgoingEvent(
+            source: Self.eventSource, PaymentChainWatch(paymentID: payment.id, watch: chain.watch),
             resources: [payment.id])
         return ScheduledEvents(
             [event], at: Timestamp.now().adding(milliseconds: gateway.watchInterval.wholeMilliseconds))
@@ -55,7 +55,7 @@ extension PayService {
             payment.nextAction = nil
             try payment.transition(
                 to: .canceled, actor: "platform", reason: "expired: no transfer arrived by \(observed.expiresAt)")
-            events = [Self.canceledEvent(payment)]
+            events = [try Self.canceledEvent(payment)]
         } else {
             payment.chain = observed
         }
@@ -70,15 +70,13 @@ extension PayService {
         return observed
     }
 
-    static func canceledEvent(_ payment: Payment) -> OutgoingEvent {
-        OutgoingEvent(
-            source: eventSource, detailType: "payment.canceled",
-            detail: .object([
-                "payment_id": .string(payment.id), "merchant_id": .string(payment.merchantID),
-                "customer_id": .string(payment.customerID), "amount": .number(String(payment.amount)),
-                "currency": .string(payment.currency), "status": .string(payment.status.rawValue),
-                "reason": .string(payment.history.last?.reason ?? "canceled"),
-            ]),
+    static func canceledEvent(_ payment: Payment) throws -> OutgoingEvent {
+        try OutgoingEvent(
+            source: eventSource,
+            PaymentCanceled(
+                paymentID: payment.id, merchantID: payment.merchantID, customerID: payment.customerID,
+                amount: payment.amount, currency: payment.currency,
+                reason: payment.history.last?.reason ?? "canceled"),
             resources: [payment.id])
     }
 }

@@ -1,5 +1,6 @@
 import FunctionKit
 import Logging
+import SmartPayContracts
 import SmartPayCore
 import SmartPayEvents
 import SmartPayRedis
@@ -43,7 +44,7 @@ public struct PayAnswer: Sendable {
 
 /// The payment flow and the actions on a payment. One instance per process, shared by its invocations.
 public struct PayService: Sendable {
-    public static let eventSource = "smartpay.pay"
+    public static let eventSource = PaymentEventSource.pay
 
     public let store: any PaymentStore
     public let gateways: GatewayRegistry
@@ -167,7 +168,7 @@ public struct PayService: Sendable {
         }
         var payment = Payment(
             id: paymentID, status: .requiresPaymentMethod, amount: request.money.minorUnits,
-            currency: request.money.currency.code, customerID: request.customerID, merchantID: request.merchantID,
+            currency: request.money.currency, customerID: request.customerID, merchantID: request.merchantID,
             paymentMethod: request.paymentMethod, description: request.description, metadata: request.metadata,
             gateway: nil, decisionID: nil, risk: nil, flagged: false, nextAction: nil, failure: nil, fee: fee,
             net: request.money.minorUnits - fee, amountRefunded: 0, gatewayReference: nil,
@@ -337,8 +338,8 @@ public struct PayService: Sendable {
         _ payment: inout Payment, expectedVersion: Int, completing: IdempotencyRecord?, caller: Caller,
         events extra: [OutgoingEvent] = []
     ) async throws -> Payment {
-        let events = Self.events(for: payment) + extra
-        let later = watchEvent(for: payment)
+        let events = try Self.events(for: payment) + extra
+        let later = try watchEvent(for: payment)
         // The stored answer is the payment as written (its version one up), rendered once for every try.
         var outcome = completing
         if outcome != nil {
@@ -365,33 +366,24 @@ public struct PayService: Sendable {
             underlying: lastError)
     }
 
-    static func events(for payment: Payment) -> [OutgoingEvent] {
-        guard payment.status == .succeeded || payment.status == .failed else { return [] }
+    static func events(for payment: Payment) throws -> [OutgoingEvent] {
+        let status: PaymentProcessed.Status
+        switch payment.status {
+        case .succeeded: status = .succeeded
+        case .failed: status = .failed
+        default: return []
+        }
         let last = payment.attempts.last
-        var detail: [String: JSONValue] = [
-            "payment_id": .string(payment.id), "merchant_id": .string(payment.merchantID),
-            "customer_id": .string(payment.customerID), "amount": .number(String(payment.amount)),
-            "currency": .string(payment.currency), "status": .string(payment.status.rawValue),
-            "fee": .number(String(payment.fee)), "net": .number(String(payment.net)),
-            "payment_method": .string(payment.paymentMethod.type.rawValue),
-            "processor_error": .bool(last.map { $0.outcome == "processor_error" || $0.outcome == "timeout" } ?? false),
-            "attempts": .number(String(payment.attempts.count)),
-        ]
-        if let decision = payment.decisionID { detail["decision_id"] = .string(decision) }
-        if let category = payment.merchantCategory { detail["merchant_category"] = .string(category) }
-        if let gateway = payment.gateway { detail["gateway"] = .string(gateway) }
-        if let last { detail["latency_ms"] = .number(String(last.latencyMs)) }
-        if let risk = payment.risk {
-            detail["risk"] = .object(["score": .number(String(risk.score)), "tier": .string(risk.tier.rawValue)])
-        }
-        if let failure = payment.failure {
-            detail["failure_code"] = .string(failure.code)
-            detail["failure_source"] = .string(failure.source)
-        }
-        return [
-            OutgoingEvent(
-                source: eventSource, detailType: "payment.processed", detail: .object(detail), resources: [payment.id])
-        ]
+        let detail = PaymentProcessed(
+            paymentID: payment.id, merchantID: payment.merchantID, customerID: payment.customerID,
+            amount: payment.amount, currency: payment.currency, status: status, fee: payment.fee, net: payment.net,
+            paymentMethod: payment.paymentMethod.type.rawValue,
+            processorError: last.map { $0.outcome == "processor_error" || $0.outcome == "timeout" } ?? false,
+            attempts: payment.attempts.count, decisionID: payment.decisionID,
+            merchantCategory: payment.merchantCategory, gateway: payment.gateway, latencyMs: last?.latencyMs,
+            risk: payment.risk.map { RiskSummary(score: $0.score, tier: $0.tier) },
+            failureCode: payment.failure?.code, failureSource: payment.failure?.source)
+        return [try OutgoingEvent(source: eventSource, detail, resources: [payment.id])]
     }
 
     func defaultMerchant(_ id: String) -> MerchantProfile {

@@ -1,4 +1,5 @@
 import FunctionKit
+import SmartPayContracts
 import SmartPayCore
 import SmartPayEvents
 
@@ -99,15 +100,13 @@ extension PayService {
                 to: full ? .refunded : .partiallyRefunded, actor: caller.actor,
                 reason: "refund \(refundID) of \(Money(minorUnits: amount, currency: payment.money.currency))"
                     + (reason.map { ": \($0)" } ?? ""))
-            let event = OutgoingEvent(
-                source: Self.eventSource, detailType: "payment.refunded",
-                detail: .object([
-                    "payment_id": .string(id), "refund_id": .string(refundID),
-                    "merchant_id": .string(payment.merchantID),
-                    "customer_id": .string(payment.customerID), "amount": .number(String(amount)),
-                    "currency": .string(payment.currency), "amount_refunded": .number(String(payment.amountRefunded)),
-                    "status": .string(payment.status.rawValue), "gateway": .string(name),
-                ]), resources: [id])
+            let event = try OutgoingEvent(
+                source: Self.eventSource,
+                PaymentRefunded(
+                    paymentID: id, refundID: refundID, merchantID: payment.merchantID, customerID: payment.customerID,
+                    amount: amount, currency: payment.currency, amountRefunded: payment.amountRefunded,
+                    status: full ? .refunded : .partiallyRefunded, gateway: name),
+                resources: [id])
             return [event]
         }
     }
@@ -131,7 +130,7 @@ extension PayService {
             }
             payment.nextAction = nil
             try payment.transition(to: .canceled, actor: caller.actor, reason: reason ?? "canceled")
-            return [Self.canceledEvent(payment)]
+            return [try Self.canceledEvent(payment)]
         }
     }
 

@@ -10,7 +10,7 @@ public enum PaymentView {
         if let asset = payment.paymentMethod.asset { method["asset"] = .string(asset) }
         var body: [String: JSONValue] = [
             "id": .string(payment.id), "object": .string("payment"), "status": .string(payment.status.rawValue),
-            "amount": .number(String(payment.amount)), "currency": .string(payment.currency),
+            "amount": .number(String(payment.amount)), "currency": .string(payment.currency.code),
             "customer_id": .string(payment.customerID), "merchant_id": .string(payment.merchantID),
             "payment_method": .object(method), "gateway": payment.gateway.map(JSONValue.string) ?? .null,
             "next_action": payment.nextAction ?? .null,

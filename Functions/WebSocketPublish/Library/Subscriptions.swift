@@ -1,3 +1,4 @@
+import SmartPayContracts
 import SmartPayEvents
 import SmartPayRedis
 

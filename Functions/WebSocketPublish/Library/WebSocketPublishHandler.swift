@@ -1,6 +1,7 @@
 import Foundation
 import FunctionKit
 import Logging
+import SmartPayContracts
 import SmartPayCore
 import SmartPayHTTP
 import SmartPayInvoke

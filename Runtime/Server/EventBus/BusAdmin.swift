@@ -1,4 +1,5 @@
 import SmartPayBus
+import SmartPayContracts
 import SmartPayCore
 import SmartPayEvents
 import SmartPayRedis

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SmartPayBus
+import SmartPayContracts
 import SmartPayCore
 import SmartPayEvents
 import SmartPayRedis

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import SmartPayBus
+import SmartPayContracts
 import SmartPayCore
 
 /// EventBridge's JSON 1.1 API on the AWS-compatible endpoint (`POST /` with `X-Amz-Target: AWSEvents.…`):

@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import SmartPayContracts
 import SmartPayCore
 import SmartPayEvents
 import SmartPayRedis

@@ -3,6 +3,7 @@ import HummingbirdWSClient
 import Logging
 import NIOCore
 import NIOPosix
+import SmartPayContracts
 import SmartPayCore
 import SmartPayHTTP
 import SmartPayRedis

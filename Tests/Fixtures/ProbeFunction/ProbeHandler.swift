@@ -1,4 +1,5 @@
 import FunctionKit
+import SmartPayContracts
 import SmartPayCore
 import SmartPayEvents
 import SmartPayRedis

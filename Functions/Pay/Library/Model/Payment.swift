@@ -10,7 +10,7 @@ public struct Payment: Codable, Sendable, Equatable {
     public var id: String
     public var status: PaymentStatus
     public var amount: Int64
-    public var currency: String
+    public var currency: Currency
     public var customerID: String
     public var merchantID: String
     public var paymentMethod: PaymentMethodDetails
@@ -132,7 +132,7 @@ public struct Payment: Codable, Sendable, Equatable {
     }
 
     public init(
-        id: String, status: PaymentStatus, amount: Int64, currency: String, customerID: String, merchantID: String,
+        id: String, status: PaymentStatus, amount: Int64, currency: Currency, customerID: String, merchantID: String,
         paymentMethod: PaymentMethodDetails, description: String?, metadata: [String: String], gateway: String?,
         decisionID: String?, risk: Risk?, flagged: Bool, nextAction: JSONValue?, failure: Failure?, fee: Int64,
         net: Int64, amountRefunded: Int64, gatewayReference: String?, idempotencyKey: String?, attempts: [Attempt],
@@ -166,7 +166,7 @@ public struct Payment: Codable, Sendable, Equatable {
         self.version = version
     }
 
-    public var money: Money { Money(minorUnits: amount, currency: (try? Currency(code: currency)) ?? .usd) }
+    public var money: Money { Money(minorUnits: amount, currency: currency) }
 
     /// Moves to `next`, appending the transition to the history.
     /// - Throws: `FunctionError.conflict` for a move the state machine does not allow; nothing changes then.

@@ -47,7 +47,7 @@ public struct InvokedSiblings: RiskAssessor, GatewayRouter {
     public func assess(_ payment: Payment, request: PaymentRequest) async throws -> Payment.Risk {
         var transaction: [String: JSONValue] = [
             "transaction_id": .string(payment.id), "amount": .number(String(payment.amount)),
-            "currency": .string(payment.currency), "customer_id": .string(payment.customerID),
+            "currency": .string(payment.currency.code), "customer_id": .string(payment.customerID),
             "terminal_id": .string(payment.merchantID), "timestamp": .string(payment.created.description),
         ]
         // The token stands in for the card: the same card gives the same token at one gateway.
@@ -74,7 +74,7 @@ public struct InvokedSiblings: RiskAssessor, GatewayRouter {
         _ payment: Payment, request: PaymentRequest, candidates: [String], country: String, category: String?
     ) async throws -> RouteChoice {
         var context: [String: JSONValue] = [
-            "amount_minor": .number(String(payment.amount)), "currency": .string(payment.currency),
+            "amount_minor": .number(String(payment.amount)), "currency": .string(payment.currency.code),
             "method": .string(payment.paymentMethod.routeMethod), "country": .string(country),
             "hour": .number(String(Self.hour(of: payment.created))),
         ]

@@ -92,7 +92,7 @@ public final class RedisPaymentStore: PaymentStore {
         if [.failed, .canceled].contains(payment.status) {
             // A payment that moved no money does not count against the customer's limits.
             commands.append([
-                "ZREM", key("spend", payment.customerID, payment.currency), "\(payment.id)|\(payment.amount)",
+                "ZREM", key("spend", payment.customerID, payment.currency.code), "\(payment.id)|\(payment.amount)",
             ])
         }
         commands += try publisher.commands(for: events, later: later)

@@ -62,7 +62,8 @@ public enum PutEvents {
     /// Checks every entry and builds the event for each accepted one, in EventBridge's envelope.
     /// - Throws: `ValidationError` for a call with no entries or more than ten.
     public static func accept(
-        _ entries: [Entry], account: String = "000000000000", region: String = "us-east-1", now: Timestamp = .now(),
+        _ entries: [Entry], account: String = LocalAWS.account, region: String = LocalAWS.region,
+        now: Timestamp = .now(),
         makeID: () -> String = { Identifier.random(prefix: "evt").rawValue }
     ) throws(ValidationError) -> [Result<JSONValue, EntryError>] {
         guard !entries.isEmpty else {
@@ -101,7 +102,7 @@ public enum PutEvents {
     /// One entry checked and wrapped in EventBridge's envelope with the given id.
     /// - Throws: `EntryError` as PutEvents answers it for this entry.
     public static func envelope(
-        for entry: Entry, id: String, account: String = "000000000000", region: String = "us-east-1",
+        for entry: Entry, id: String, account: String = LocalAWS.account, region: String = LocalAWS.region,
         now: Timestamp = .now()
     ) throws(EntryError) -> JSONValue {
         try event(for: entry, account: account, region: region, now: now, id: id)
