@@ -26,14 +26,23 @@ struct RouteHandlerTests {
         )
     }
 
-    func decision(_ output: RouteHandler.Output) -> RouteHandler.StoredDecision? {
-        if case .decision(let decision) = output { return decision }
-        return nil
+    func decision(_ output: RouteOutput) -> RouteHandler.StoredDecision? {
+        output.value as? RouteHandler.StoredDecision
     }
 
-    func receipt(_ output: RouteHandler.Output) -> RouteHandler.FeedbackReceipt? {
-        if case .feedback(let receipt) = output { return receipt }
-        return nil
+    func receipt(_ output: RouteOutput) -> RouteHandler.FeedbackReceipt? {
+        output.value as? RouteHandler.FeedbackReceipt
+    }
+
+    /// A payment.processed as pay publishes it, for the decision `id`.
+    static func processed(
+        _ id: String?, gateway: String = "stripe", succeeded: Bool, processorError: Bool = false, latency: Int? = nil
+    ) throws -> JSONValue {
+        try JSONValueEncoder().encode(
+            PaymentProcessed(
+                paymentID: "pay_1", merchantID: "m_1", customerID: "c_1", amount: 2000, currency: .usd,
+                status: succeeded ? .succeeded : .failed, fee: 88, net: 1912, paymentMethod: "card",
+                processorError: processorError, attempts: 1, decisionID: id, gateway: gateway, latencyMs: latency))
     }
 
     @Test("a retry with the same idempotency key gets the same decision; feedback teaches the shared model")
@@ -51,9 +60,7 @@ struct RouteHandlerTests {
             #expect(retry.decisionId == first.decisionId && retry.gateway == first.gateway)
             #expect(try await store.redis.send(["TTL", "route:idempotency:order-1"]).integer ?? 0 > 890)
 
-            let feedback = try JSONParser().parse(
-                #"{"decision_id": "\#(first.decisionId)", "gateway": "\#(first.gateway)", "status": "succeeded", "latency_ms": 380}"#
-            )
+            let feedback = try Self.processed(first.decisionId, gateway: first.gateway, succeeded: true, latency: 380)
             let learned = try #require(
                 receipt(try await handler.handle(feedback, context: Self.context(.eventBridge(Self.bus)))))
             #expect(learned.known && learned.breaker == "closed")
@@ -61,8 +68,7 @@ struct RouteHandlerTests {
             #expect(snapshot.arms[first.gateway]?.weight == 1)
             #expect(snapshot.latencyMs[first.gateway] == 380)
 
-            let unknown = try JSONParser().parse(
-                #"{"decision_id": "rd_nope", "gateway": "stripe", "authorized": true}"#)
+            let unknown = try Self.processed("rd_nope", succeeded: true)
             let ignored = try #require(
                 receipt(try await handler.handle(unknown, context: Self.context(.eventBridge(Self.bus)))))
             #expect(!ignored.known)
@@ -88,7 +94,7 @@ struct RouteHandlerTests {
             }
             for index in 0..<30 {
                 let id = try await decideStripeOnly("warm\(index)")
-                let ok = try JSONParser().parse(#"{"decision_id": "\#(id)", "gateway": "stripe", "authorized": true}"#)
+                let ok = try Self.processed(id, succeeded: true)
                 _ = try await handler.handle(ok, context: Self.context(.eventBridge(Self.bus)))
             }
             let preferred = try #require(
@@ -98,15 +104,13 @@ struct RouteHandlerTests {
             for index in 0..<8 { stripeDecisions.append(try await decideStripeOnly("s\(index)")) }
             // Three customer declines: not the gateway's fault, the breaker stays closed.
             for id in stripeDecisions.prefix(3) {
-                let declined = try JSONParser().parse(
-                    #"{"decision_id": "\#(id)", "gateway": "stripe", "authorized": false, "processor_error": false}"#)
+                let declined = try Self.processed(id, succeeded: false)
                 let receipt = try #require(
                     receipt(try await handler.handle(declined, context: Self.context(.eventBridge(Self.bus)))))
                 #expect(receipt.breaker == "closed")
             }
             for id in stripeDecisions.dropFirst(3) {
-                let failed = try JSONParser().parse(
-                    #"{"decision_id": "\#(id)", "gateway": "stripe", "authorized": false, "processor_error": true}"#)
+                let failed = try Self.processed(id, succeeded: false, processorError: true)
                 _ = try await handler.handle(failed, context: Self.context(.eventBridge(Self.bus)))
             }
             #expect(try await store.redis.send(["HGET", "route:breaker:stripe", "state"]).string == "open")
@@ -133,8 +137,7 @@ struct RouteHandlerTests {
         }
         do {
             _ = try await handler.handle(
-                try JSONParser().parse(#"{"gateway": "stripe", "authorized": true}"#),
-                context: Self.context(.eventBridge(Self.bus)))
+                try Self.processed(nil, succeeded: true), context: Self.context(.eventBridge(Self.bus)))
             Issue.record("feedback without a decision id was accepted")
         } catch let error as FunctionError {
             #expect(error.field == "decision_id")

@@ -95,7 +95,8 @@ struct RouteModelStoreProcessTests {
                 let context = InvocationContext(
                     requestID: "p\(index)", deadline: .now + .seconds(10), logger: Logger(label: "test"),
                     functionName: "route", configuration: FunctionConfiguration([:]))
-                guard case .decision(let made) = try await handler.handle(body, context: context) else { return }
+                guard let made = try await handler.handle(body, context: context).value as? RouteHandler.StoredDecision
+                else { return }
                 ids.append(made.decisionId)
             }
             // Two long-lived route processes under the Runtime API would need the platform; two streams of one-shot
@@ -107,7 +108,7 @@ struct RouteModelStoreProcessTests {
                     group.addTask {
                         for id in mine {
                             let event =
-                                #"{"version": "0", "id": "e-\#(id)", "detail-type": "payment.processed", "source": "smartpay.pay", "account": "0", "time": "2026-11-22T10:00:00Z", "region": "us-east-1", "resources": [], "detail": {"decision_id": "\#(id)", "gateway": "stripe", "authorized": true}}"#
+                                #"{"version": "0", "id": "e-\#(id)", "detail-type": "payment.processed", "source": "smartpay.pay", "account": "0", "time": "2026-11-22T10:00:00Z", "region": "us-east-1", "resources": [], "detail": \#(try RouteHandlerTests.processed(id, succeeded: true).serializedString)}"#
                             let result = try await ProcessRunner.run(
                                 route, arguments: ["-"], environment: ["REDIS_URL": server.url],
                                 stdin: Data(event.utf8))

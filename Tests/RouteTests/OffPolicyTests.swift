@@ -77,7 +77,10 @@ struct OffPolicyTests {
             }
             var ids: [String] = []
             for index in 0..<3 {
-                guard case .decision(let made) = try await handler.handle(body, context: context("r\(index)")) else {
+                guard
+                    let made = try await handler.handle(body, context: context("r\(index)")).value
+                        as? RouteHandler.StoredDecision
+                else {
                     Issue.record("expected a decision")
                     return
                 }
@@ -87,13 +90,10 @@ struct OffPolicyTests {
                 id: "e", detailType: "payment.processed", source: "smartpay.pay", account: "", time: "", region: "",
                 resources: [])
             _ = try await handler.handle(
-                try JSONParser().parse(
-                    #"{"decision_id": "\#(ids[0])", "gateway": "stripe", "authorized": true, "latency_ms": 500}"#),
+                try RouteHandlerTests.processed(ids[0], succeeded: true, latency: 500),
                 context: context("f0", .eventBridge(bus)))
             _ = try await handler.handle(
-                try JSONParser().parse(
-                    #"{"decision_id": "\#(ids[1])", "gateway": "stripe", "authorized": false, "processor_error": true}"#
-                ),
+                try RouteHandlerTests.processed(ids[1], succeeded: false, processorError: true),
                 context: context("f1", .eventBridge(bus)))
             let log = try await RouteTools.export(redis: store.redis)
             #expect(log.map(\.id) == ids)

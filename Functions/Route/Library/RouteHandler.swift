@@ -10,24 +10,22 @@ import Synchronization
 /// - A payment context (direct, `POST /route`) gets a decision: gateway, fallbacks, propensity, scores, explored,
 ///   decision id. With an `idempotency_key`, the decision is kept 15 minutes and a retry gets the same one
 ///   (`cached: true`).
-/// - `payment.processed` from the bus (`decision_id`, `gateway`, `authorized` or `status`, `processor_error`,
+/// - `payment.processed` from the bus (the contract type: its `decision_id`, `gateway`, `status`, `processor_error`,
 ///   `latency_ms`) teaches the shared model in Redis, the gateway's breaker and its latency. Feedback for a decision
 ///   the store no longer knows is counted (`route:feedback:unknown`) and answered `known: false`, not refused.
 ///
 /// The model is shared by every process through `RouteModelStore`; each process decides from a snapshot it
 /// refreshes when it is older than `ROUTE_SNAPSHOT_MS` (default 200 ms).
-public struct RouteHandler: FunctionHandler {
-    public typealias Event = JSONValue
-
-    public enum Output: Encodable, Sendable {
-        case decision(StoredDecision)
-        case feedback(FeedbackReceipt)
-
-        public func encode(to encoder: any Encoder) throws {
-            switch self {
-            case .decision(let decision): try decision.encode(to: encoder)
-            case .feedback(let receipt): try receipt.encode(to: encoder)
-            }
+public struct RouteHandler: RoutedFunction {
+    public static let routes = FunctionRoutes<RouteHandler>(defaultAction: "decide") { routes in
+        routes.http("POST /route", body: JSONValue.self) { route, payment, _, context in
+            try await route.decide(payment, requestID: context.requestID)
+        }
+        routes.action("decide", body: JSONValue.self) { route, payment, context in
+            try await route.decide(payment, requestID: context.requestID)
+        }
+        routes.event(PaymentProcessed.self) { route, processed, _, context in
+            try await route.feedback(processed, logger: context.logger)
         }
     }
 
@@ -85,17 +83,6 @@ public struct RouteHandler: FunctionHandler {
             refreshInterval: .milliseconds(max(refresh, 0)))
     }
 
-    public func handle(_ event: JSONValue, context: InvocationContext) async throws -> Output {
-        if case .eventBridge(let envelope) = context.source {
-            guard envelope.detailType == "payment.processed" else {
-                throw FunctionError(
-                    .invalidRequest, "route learns from payment.processed events, not \(envelope.detailType)")
-            }
-            return .feedback(try await feedback(event, logger: context.logger))
-        }
-        return .decision(try await decide(event, requestID: context.requestID))
-    }
-
     func decide(_ event: JSONValue, requestID: String) async throws -> StoredDecision {
         let routeContext = try RouteContext(json: event["context"] ?? event)
         let fields = try EventFields(event, what: "the payment")
@@ -146,12 +133,11 @@ public struct RouteHandler: FunctionHandler {
         return decision
     }
 
-    func feedback(_ event: JSONValue, logger: Logger) async throws -> FeedbackReceipt {
-        let fields = try EventFields(event, what: "the payment outcome")
-        guard let id = try fields.string("decision_id") else {
+    func feedback(_ processed: PaymentProcessed, logger: Logger) async throws -> FeedbackReceipt {
+        guard let id = processed.decisionID else {
             throw FunctionError.validation("decision_id", "is required (the decision the payment followed)")
         }
-        let outcome = try RouteOutcome(json: fields, catalog: catalog)
+        let outcome = try RouteOutcome(processed, catalog: catalog)
         let (gateway, authorized, processorError) = (outcome.gateway, outcome.authorized, outcome.processorError)
         let store = self.store
         let redis = store.redis

@@ -1,4 +1,5 @@
 import FunctionKit
+import SmartPayContracts
 import SmartPayCore
 import Synchronization
 
@@ -50,7 +51,22 @@ public struct RouteOutcome: Sendable, Equatable {
         self.latencyMs = latencyMs
     }
 
-    /// Reads an outcome as `route --stdio` and `payment.processed` carry it: `gateway` (one of the catalogue's),
+    /// The outcome a `payment.processed` reports: authorised when the payment succeeded.
+    /// - Throws: `FunctionError.validation` naming `gateway` when it is missing or not the catalogue's.
+    public init(_ processed: PaymentProcessed, catalog: GatewayCatalog) throws(FunctionError) {
+        guard let gateway = processed.gateway else { throw FunctionError.validation("gateway", "is required") }
+        guard catalog.profile(gateway) != nil else {
+            throw FunctionError.validation("gateway", "unknown gateway \"\(gateway)\"")
+        }
+        if let latency = processed.latencyMs, latency < 0 {
+            throw FunctionError.validation("latency_ms", "expected a non-negative number")
+        }
+        self.init(
+            gateway: gateway, authorized: processed.status == .succeeded, processorError: processed.processorError,
+            latencyMs: processed.latencyMs.map(Double.init))
+    }
+
+    /// Reads an outcome as `route --stdio` carries it: `gateway` (one of the catalogue's),
     /// `authorized` (true/false) or a `status` (`succeeded`, `authorized`, `captured`, `settled` count as
     /// authorised), `processor_error` (default false), `latency_ms` (optional, ≥ 0).
     /// - Throws: `FunctionError.validation` naming the field.
