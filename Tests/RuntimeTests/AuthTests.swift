@@ -120,6 +120,50 @@ struct JWTVerifierTests {
             #expect(error.message.contains("does not match its key"))
         }
     }
+
+    /// `text` with its last character's lowest bit flipped: for a length of 4n + 2 or 4n + 3 that bit is unused.
+    static func unusedBitSet(_ text: some StringProtocol) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        let value = alphabet.firstIndex(of: String(text).last!)!
+        return String(text.dropLast()) + String(alphabet[value ^ 1])
+    }
+
+    @Test("a signature or header spelled other than canonically (unused bits set, padding) is refused")
+    func canonicalSignature() async throws {
+        let good = identity.sign(claims: claims())
+        #expect(await rejection(good) == nil)
+        let parts = good.split(separator: ".")
+        // 64 bytes of r || s are 86 characters; the last carries 2 bits of s and 4 unused ones.
+        #expect(parts[2].utf8.count == 86)
+        let respelled = "\(parts[0]).\(parts[1]).\(Self.unusedBitSet(parts[2]))"
+        #expect(await rejection(respelled)?.contains("signature is missing or not base64url") == true)
+        #expect(await rejection(good + "==")?.contains("signature is missing or not base64url") == true)
+        let padding = String(repeating: "=", count: (4 - parts[0].utf8.count % 4) % 4)
+        #expect(!padding.isEmpty)
+        #expect(
+            await rejection("\(parts[0])\(padding).\(parts[1]).\(parts[2])")?.contains("header is not base64url")
+                == true)
+    }
+
+    @Test("JWKS key material must be canonical base64url")
+    func canonicalKeyMaterial() throws {
+        guard case .object(var key) = identity.publicKey.json, let x = key["x"]?.stringValue else {
+            Issue.record("the development key has no x")
+            return
+        }
+        func set(_ key: [String: JSONValue]) throws(AuthConfigurationError) -> JSONWebKeySet {
+            try JSONWebKeySet(bytes: JSONValue.object(["keys": .array([.object(key)])]).serialized())
+        }
+        #expect(try set(key).keys.count == 1)
+        // 32 bytes are 43 characters; the last carries 4 bits and 2 unused ones.
+        key["x"] = .string(Self.unusedBitSet(x))
+        do {
+            _ = try set(key)
+            Issue.record("a key whose x has unused bits set was accepted")
+        } catch {
+            #expect(error.description.contains("x is missing or not base64url"), "\(error)")
+        }
+    }
 }
 
 @Suite("Identity and limits at the gateway, through smartpay serve", .serialized)
