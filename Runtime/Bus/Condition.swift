@@ -35,20 +35,40 @@ enum Condition: Sendable {
     }
 
     /// Whether a leaf's conditions accept a field that is present (`value`) or absent (nil).
+    ///
+    /// A pattern's leaf looks at the event's leaf values at that path, as EventBridge's engine flattens an event:
+    /// the value itself, or the leaves of an array (nested arrays included). An object, an empty array or an array
+    /// of objects puts no leaf there, so `exists: true` does not match it and `exists: false` does ("exists matching
+    /// only works on leaf nodes").
     static func leafMatches(_ conditions: [Condition], _ value: JSONValue?) -> Bool {
-        guard let value else {
+        let leaves: [JSONValue]
+        switch value {
+        case nil, .object?: leaves = []
+        case .array(let items)?:
+            var collected: [JSONValue] = []
+            for item in items { collectLeaves(item, into: &collected) }
+            leaves = collected
+        case let scalar?:
+            return conditions.contains { if case .exists(let wanted) = $0 { wanted } else { $0.matches(scalar) } }
+        }
+        guard !leaves.isEmpty else {
             return conditions.contains { if case .exists(false) = $0 { true } else { false } }
         }
-        if case .array(let items) = value {
-            return conditions.contains { condition in
-                if case .exists(let wanted) = condition { return wanted }
-                return items.contains { condition.matches($0) }
-            }
+        return conditions.contains { condition in
+            if case .exists(let wanted) = condition { return wanted }
+            return leaves.contains { condition.matches($0) }
         }
-        return conditions.contains { $0.matches(value) }
     }
 
-    /// Whether this condition accepts one scalar (or object) value.
+    private static func collectLeaves(_ value: JSONValue, into leaves: inout [JSONValue]) {
+        switch value {
+        case .object: return
+        case .array(let items): for item in items { collectLeaves(item, into: &leaves) }
+        default: leaves.append(value)
+        }
+    }
+
+    /// Whether this condition accepts one leaf value.
     func matches(_ value: JSONValue) -> Bool {
         switch self {
         case .exact(let expected): return Self.equal(expected, value)
@@ -64,7 +84,6 @@ enum Condition: Sendable {
         case .anythingBut(let excluded):
             switch excluded {
             case .values(let values):
-                if case .object = value { return false }
                 return !values.contains { Self.equal($0, value) }
             case .prefix(let prefix):
                 guard let text = value.stringValue else { return false }

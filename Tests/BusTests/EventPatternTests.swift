@@ -66,6 +66,12 @@ struct EventPatternTests {
             (#"{"detail": {"missing": [{"exists": false}]}}"#, true),
             (#"{"detail": {"missing": [{"exists": true}]}}"#, false),
             (#"{"detail": {"c-count": [{"exists": false}]}}"#, false),
+            (#"{"detail": {"payment": [{"exists": true}]}}"#, false),
+            (#"{"detail": {"payment": [{"exists": false}]}}"#, true),
+            (#"{"detail": {"payment": [{"anything-but": "x"}]}}"#, false),
+            (#"{"detail": {"tags": [{"exists": true}]}}"#, true),
+            (#"{"detail": {"tags": [{"exists": false}]}}"#, false),
+            (#"{"detail": {"nothing": [{"exists": true}]}}"#, true),
             (#"{"detail": {"missing": ["x"]}}"#, false),
             (#"{"detail": {"missing": [{"anything-but": "x"}]}}"#, false),
             (#"{"detail": {"filename": [{"wildcard": "dir/*/*.png"}]}}"#, true),
@@ -141,6 +147,24 @@ struct EventPatternTests {
         } throws: { error in
             (error as? EventPatternError)?.description.hasPrefix(message) == true
         }
+    }
+
+    @Test("exists looks at leaf values: an object, an empty array or an array of objects is none")
+    func existsOnLeaves() throws {
+        let event = #"""
+            {"detail": {"none": [], "items": [{"sku": "a"}], "nested": [["a"], []], "mixed": [{"sku": "a"}, "b"],
+                        "c-count": {"c1": 100}}}
+            """#
+        for (field, present) in [
+            ("none", false), ("items", false), ("nested", true), ("mixed", true), ("c-count", false),
+        ] {
+            try Self.check(#"{"detail": {"\#(field)": [{"exists": true}]}}"#, present, event: event)
+            try Self.check(#"{"detail": {"\#(field)": [{"exists": false}]}}"#, !present, event: event)
+        }
+        try Self.check(#"{"detail": {"items": {"sku": [{"exists": true}]}}}"#, true, event: event)
+        try Self.check(#"{"detail": {"c-count": {"c1": [{"exists": true}]}}}"#, true, event: event)
+        try Self.check(#"{"detail": {"nested": ["a"]}}"#, true, event: event)
+        try Self.check(#"{"detail": {"mixed": [{"anything-but": "a"}]}}"#, true, event: event)
     }
 
     @Test("IPv6 CIDR blocks")

@@ -87,6 +87,13 @@ PATTERNS = [
     # Array consistency: both fields must come from the same element of the array of objects.
     {"detail": {"items": {"sku": ["a"], "qty": [3]}}},
     {"detail": {"items": {"sku": ["b"], "qty": [3]}}},
+    # Exists looks at leaves only: an object, an empty array or an array of objects is no leaf.
+    {"detail": {"risk": [{"exists": True}]}},
+    {"detail": {"risk": [{"exists": False}]}},
+    {"detail": {"tags": [{"exists": True}]}},
+    {"detail": {"tags": [{"exists": False}]}},
+    {"detail": {"items": [{"exists": True}]}},
+    {"detail": {"items": [{"exists": False}]}},
 ]
 
 # (pattern index, event name) -> (AWS-documented verdict, why). Filled where moto departs from AWS's documentation.
@@ -94,10 +101,18 @@ ARRAY_OF_OBJECTS = (
     "EventBridge matches fields inside arrays of objects: its engine (aws/event-ruler) flattens the event and tracks "
     "which array element each field came from (ArrayMembership), requiring a rule's fields to come from one element; "
     "moto does not descend into arrays of objects")
+NO_LEAF = (
+    "EventBridge's exists matching only works on leaf nodes: its engine (aws/event-ruler) flattens the event into "
+    "leaf values by path, and an empty array or an array of objects adds no value at the array's own path; moto "
+    "counts any array as present")
 AWS_DISAGREES = {
     (39, "nested_objects"): (True, ARRAY_OF_OBJECTS),
     (40, "nested_objects"): (True, ARRAY_OF_OBJECTS),
     (47, "nested_objects"): (True, ARRAY_OF_OBJECTS),
+    (50, "failed_high_risk"): (False, NO_LEAF),
+    (51, "failed_high_risk"): (True, NO_LEAF),
+    (52, "nested_objects"): (False, NO_LEAF),
+    (53, "nested_objects"): (True, NO_LEAF),
 }
 
 
