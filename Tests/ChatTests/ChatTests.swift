@@ -183,6 +183,40 @@ struct ChatServiceTests {
         }
     }
 
+    @Test("a first-person question that names no payment is answered from the documentation; naming one is personal")
+    func firstPersonGeneral() async throws {
+        try await RedisServer.with { server in
+            let chat = try service(server, payments: try records())
+            let c7 = identity("c_7", role: "customer")
+            let c9 = identity("c_9", role: "customer")
+            for caller in [c7, c9] {
+                let answer = try await chat.ask(
+                    question: "Why would my payment be declined?", sessionID: nil, identity: caller, logger: logger)
+                #expect(answer["payments"] == nil && answer["grounded"] == .bool(true), "\(answer)")
+                #expect(answer["answer"]?.stringValue?.contains("payments of yours") == false, "\(answer)")
+                let citations = answer["citations"]?.arrayValue ?? []
+                #expect(
+                    citations.contains {
+                        $0["path"]?.stringValue == "Functions/Chat/knowledge/declines.md"
+                            && $0["heading"]?.stringValue == "Why a payment was declined"
+                    }, "\(answer)")
+            }
+            let supposed = try await chat.ask(
+                question: "What happens if my payment fails?", sessionID: nil, identity: c9, logger: logger)
+            #expect(supposed["answer"]?.stringValue?.contains("payments of yours") == false, "\(supposed)")
+            #expect(supposed["citations"]?.arrayValue?.isEmpty == false, "\(supposed)")
+
+            for question in ["Why was my last payment declined?", "Why was my payment declined?"] {
+                let own = try await chat.ask(question: question, sessionID: nil, identity: c7, logger: logger)
+                #expect(own["payments"]?.arrayValue?.count == 1, "\(question) \(own)")
+                let none = try await chat.ask(question: question, sessionID: nil, identity: c9, logger: logger)
+                #expect(
+                    none["answer"]?.stringValue
+                        == "I cannot find any payments of yours. Ask with the payment's id (pay_…).")
+            }
+        }
+    }
+
     @Test(
         "sessions: follow-ups use the conversation; a follow-up without one, bad input and others' sessions are errors")
     func sessions() async throws {

@@ -352,12 +352,22 @@ public struct ChatService: Sendable {
         return discussed.last!
     }
 
+    /// Whether the question names a payment of the caller's without its id: "my last payment", or "my payment" (order,
+    /// charge) as a fact ("why was my payment declined?"). In a hypothetical — "why would my payment be declined?",
+    /// "what happens if my payment fails?" — "my payment" is any payment, and the documentation answers it.
     static func asksAboutOwnPayment(_ words: [String]) -> Bool {
-        let text = " " + words.joined(separator: " ") + " "
-        return [" my payment ", " my last payment ", " my latest payment ", " my order ", " my charge "].contains {
-            text.contains($0)
+        for index in words.indices.dropLast() where words[index] == "my" {
+            let next = words[index + 1]
+            if ["last", "latest"].contains(next), words.dropFirst(index + 2).first == "payment" { return true }
+            if ["payment", "order", "charge"].contains(next), index == 0 || !hypothetical.contains(words[index - 1]) {
+                return true
+            }
         }
+        return false
     }
+
+    /// Words that, just before "my payment", make it a supposition rather than a particular payment.
+    static let hypothetical: Set<String> = ["would", "could", "might", "should", "can", "may", "if", "when", "unless"]
 
     static func isSessionID(_ id: String) -> Bool { (try? Identifier(id, prefix: "chs")) != nil }
 
