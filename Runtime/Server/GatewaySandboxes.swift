@@ -6,7 +6,7 @@ import SmartPayIO
 /// with the runtime, stopped with it, and handed to the functions as their gateway endpoints.
 ///
 /// - Stripe: localstripe (`infra/sandboxes/localstripe_server.py`, installed by `make setup`), unless
-///   `STRIPE_API_KEY` is set, in which case the key and `STRIPE_API_BASE` pass through to the functions.
+///   `STRIPE_API_KEY` is set, in which case the `STRIPE_*` settings pass through to the functions.
 /// - Amazon Pay: `infra/sandboxes/amazonpay_sandbox.py` with a key pair made at start, unless
 ///   `AMAZON_PAY_PUBLIC_KEY_ID` is set, in which case the `AMAZON_PAY_*` settings pass through.
 /// - Solana: `infra/sandboxes/solana_sandbox.py` (a JSON-RPC node over LiteSVM) with a funded receiving wallet,
@@ -42,8 +42,8 @@ final class GatewaySandboxes: @unchecked Sendable {
         var name: String
         /// The setting whose presence means "use the real endpoint" (`STRIPE_API_KEY`, …).
         var credential: String
-        /// The settings passed through as they are then.
-        var passThrough: [String]
+        /// What every setting of this gateway is named with (`STRIPE_`, …): they all pass through as they are then.
+        var prefix: String
         var script: String
         var arguments: [String] = []
         /// A file the sandbox writes for the functions (a key), removed at stop.
@@ -60,8 +60,7 @@ final class GatewaySandboxes: @unchecked Sendable {
         let solanaWallet = temporary.appendingPathComponent("smartpay-solana-recipient-\(getpid()).json")
         return [
             Gateway(
-                name: "stripe", credential: "STRIPE_API_KEY", passThrough: ["STRIPE_API_KEY", "STRIPE_API_BASE"],
-                script: "localstripe_server.py",
+                name: "stripe", credential: "STRIPE_API_KEY", prefix: "STRIPE_", script: "localstripe_server.py",
                 settings: { port in
                     [
                         "STRIPE_API_KEY": "sk_test_smartpay_local", "STRIPE_API_BASE": "http://127.0.0.1:\(port)",
@@ -70,11 +69,8 @@ final class GatewaySandboxes: @unchecked Sendable {
                 }, label: "localstripe sandbox", withoutIt: "card payments will fail with no_gateway"),
             // The sandbox makes the merchant's key pair and hands over the private half in a file only we can read.
             Gateway(
-                name: "amazon_pay", credential: "AMAZON_PAY_PUBLIC_KEY_ID",
-                passThrough: [
-                    "AMAZON_PAY_PUBLIC_KEY_ID", "AMAZON_PAY_PRIVATE_KEY", "AMAZON_PAY_PRIVATE_KEY_FILE",
-                    "AMAZON_PAY_REGION", "AMAZON_PAY_ENVIRONMENT", "AMAZON_PAY_API_BASE",
-                ], script: "amazonpay_sandbox.py",
+                name: "amazon_pay", credential: "AMAZON_PAY_PUBLIC_KEY_ID", prefix: "AMAZON_PAY_",
+                script: "amazonpay_sandbox.py",
                 arguments: ["--public-key-id", amazonPayKeyID, "--private-key-out", amazonKey.path], file: amazonKey,
                 settings: { port in
                     [
@@ -84,11 +80,8 @@ final class GatewaySandboxes: @unchecked Sendable {
                 }, label: "Amazon Pay sandbox", withoutIt: "Amazon Pay is off"),
             // The sandbox funds the platform's receiving wallet (a new account must hold rent) and hands over its key.
             Gateway(
-                name: "solana", credential: "SOLANA_RPC_URL",
-                passThrough: [
-                    "SOLANA_RPC_URL", "SOLANA_RECIPIENT", "SOLANA_RECIPIENT_KEY_FILE", "SOLANA_USDC_MINT",
-                    "SOLANA_SOL_PRICE_USD_CENTS", "SOLANA_PAYMENT_WINDOW_S", "SOLANA_WATCH_INTERVAL_MS",
-                ], script: "solana_sandbox.py", arguments: ["--fund-wallet", solanaWallet.path], file: solanaWallet,
+                name: "solana", credential: "SOLANA_RPC_URL", prefix: "SOLANA_", script: "solana_sandbox.py",
+                arguments: ["--fund-wallet", solanaWallet.path], file: solanaWallet,
                 settings: { port in
                     ["SOLANA_RPC_URL": "http://127.0.0.1:\(port)", "SOLANA_RECIPIENT_KEY_FILE": solanaWallet.path]
                 }, label: "JSON-RPC sandbox over LiteSVM", withoutIt: "crypto payments will fail with no_gateway"),
@@ -101,10 +94,11 @@ final class GatewaySandboxes: @unchecked Sendable {
         let sandboxes = GatewaySandboxes()
         for gateway in gateways() {
             if let credential = outer[gateway.credential], !credential.isEmpty {
-                for name in gateway.passThrough {
-                    if let value = outer[name] { sandboxes.environment[name] = value }
-                }
-                logger.info("\(gateway.name): settings from the environment")
+                let settings = outer.filter { $0.key.hasPrefix(gateway.prefix) }
+                sandboxes.environment.merge(settings) { $1 }
+                logger.info(
+                    "\(gateway.name): settings from the environment",
+                    metadata: ["settings": .string(settings.keys.sorted().joined(separator: " "))])
                 continue
             }
             guard options.enabled else { continue }
