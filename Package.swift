@@ -357,7 +357,8 @@ let package = Package(
         .testTarget(
             name: "RewardTests",
             dependencies: [
-                "RewardFunction", "FunctionKit", "SmartPayCore", "SmartPayRedis", "SmartPayHTTP", "SmartPaySolana",
+                "RewardFunction", "FunctionKit", "SmartPayCore", "SmartPayContracts", "SmartPayRedis", "SmartPayHTTP",
+                "SmartPaySolana",
                 "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],

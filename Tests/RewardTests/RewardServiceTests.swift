@@ -2,20 +2,20 @@ import Foundation
 import FunctionKit
 import Logging
 import RewardFunction
+import SmartPayContracts
 import SmartPayCore
 import SmartPayRedis
 import TestSupport
 import Testing
 
 func processed(
-    _ payment: String, amount: Int = 2599, currency: String = "USD", customer: String = "c_7",
-    status: String = "succeeded", category: String? = nil
-) throws -> JSONValue {
-    let extra = category.map { #", "merchant_category": "\#($0)""# } ?? ""
-    return try JSONParser().parse(
-        Array(
-            #"{"payment_id": "\#(payment)", "customer_id": "\#(customer)", "merchant_id": "m_42", "amount": \#(amount), "currency": "\#(currency)", "status": "\#(status)", "payment_method": "card"\#(extra)}"#
-                .utf8))
+    _ payment: String, amount: Int64 = 2599, currency: String = "USD", customer: String = "c_7",
+    status: PaymentProcessed.Status = .succeeded, category: String? = nil, method: String = "card"
+) throws -> PaymentProcessed {
+    PaymentProcessed(
+        paymentID: payment, merchantID: "m_42", customerID: customer, amount: amount,
+        currency: try Currency(code: currency), status: status, fee: 0, net: amount, paymentMethod: method,
+        processorError: false, attempts: 1, merchantCategory: category, gateway: "stripe")
 }
 
 @Suite("reward: earning, escrow, release, clawback and spending on a real Redis (ledger mode)", .serialized)
@@ -63,7 +63,7 @@ struct RewardServiceTests {
             }
             #expect(Set(rewards.compactMap { $0?.id }) == ["rwd_pay_1"])
             #expect(try await store.balance(customerID: "c_7") == RewardBalance(released: 0, pending: 25_990_000))
-            #expect(try await service.earn(try processed("pay_2", status: "failed"), logger: logger) == nil)
+            #expect(try await service.earn(try processed("pay_2", status: .failed), logger: logger) == nil)
         }
     }
 
@@ -157,21 +157,26 @@ struct RewardServiceTests {
             _ = try await service.earn(try processed("pay_x", amount: 30_000), logger: logger)  // 99.9999 tokens
             _ = try await service.release(paymentID: "pay_x", reason: "hold", force: true)
             let paid = try await service.redeem(
-                customerID: "c_7", paymentID: "buy_1", money: Money(minorUnits: 15_000, currency: .usd))
-            #expect(paid["status"]?.stringValue == "succeeded" && paid["tokens"] == .number("49999950"))
+                RewardRedeem(customerID: "c_7", paymentID: "buy_1", money: Money(minorUnits: 15_000, currency: .usd)))
+            #expect(paid.status == .succeeded && paid.tokens == 49_999_950 && paid.spendID == "rsp_buy_1")
             let short = try await service.redeem(
-                customerID: "c_7", paymentID: "buy_2", money: Money(minorUnits: 20_000, currency: .usd))
-            #expect(short["status"]?.stringValue == "declined" && short["code"]?.stringValue == "insufficient_rewards")
+                RewardRedeem(customerID: "c_7", paymentID: "buy_2", money: Money(minorUnits: 20_000, currency: .usd)))
+            #expect(short.status == .declined && short.code == "insufficient_rewards")
             let back = try await service.redeemRefund(
-                spendID: "rsp_buy_1", money: Money(minorUnits: 20_000, currency: .usd), key: "buy_1:refund:1")
-            #expect(back["tokens"] == .number("49999950"), "never more than was spent")
+                RewardRedeemRefund(
+                    spendID: "rsp_buy_1", money: Money(minorUnits: 20_000, currency: .usd), refundKey: "buy_1:refund:1")
+            )
+            #expect(back.tokens == 49_999_950, "never more than was spent")
             let again = try await service.redeemRefund(
-                spendID: "rsp_buy_1", money: Money(minorUnits: 20_000, currency: .usd), key: "buy_1:refund:1")
-            #expect(again["tokens"] == .number("49999950"), "the same refund key credits once")
+                RewardRedeemRefund(
+                    spendID: "rsp_buy_1", money: Money(minorUnits: 20_000, currency: .usd), refundKey: "buy_1:refund:1")
+            )
+            #expect(again.tokens == 49_999_950, "the same refund key credits once")
             #expect(try await store.balance(customerID: "c_7").released == 99_999_900)
             await #expect(throws: FunctionError.self) {
                 _ = try await service.redeemRefund(
-                    spendID: "rsp_nothing", money: Money(minorUnits: 1, currency: .usd), key: "k")
+                    RewardRedeemRefund(
+                        spendID: "rsp_nothing", money: Money(minorUnits: 1, currency: .usd), refundKey: "k"))
             }
         }
     }
@@ -185,7 +190,9 @@ struct RewardServiceTests {
                 requestID: "r1", deadline: .now + .seconds(10), logger: logger, functionName: "reward",
                 configuration: FunctionConfiguration([:]))
             func call(_ text: String) async throws -> JSONValue {
-                try await handler.handle(try JSONParser().parse(Array(text.utf8)), context: context).body
+                try #require(
+                    try await handler.handle(try JSONParser().parse(Array(text.utf8)), context: context).value
+                        as? JSONValue)
             }
             for (text, field) in [
                 (#"{"action": "wallet.save", "customer_id": "c_7", "wallet": "0OIl"}"#, "wallet"),

@@ -1,4 +1,5 @@
 import Foundation
+import SmartPayContracts
 import SmartPayCore
 import SmartPayEvents
 import SmartPayRedis
@@ -27,10 +28,12 @@ struct RouteServeTests {
         let url = try #require(RuntimeState.read(from: platform.state.path)?.redisURL)
         let redis = try RedisClient(url: url)
         try await RedisEventPublisher(redis: redis).publish(
-            OutgoingEvent(
-                source: "smartpay.pay", detailType: "payment.processed",
-                detail: try JSONParser().parse(
-                    #"{"decision_id": "\#(id)", "gateway": "\#(gateway)", "status": "succeeded", "latency_ms": 300}"#)))
+            try OutgoingEvent(
+                source: "smartpay.pay",
+                PaymentProcessed(
+                    paymentID: "pay_9", merchantID: "m_42", customerID: "c_7", amount: 4999, currency: .usd,
+                    status: .succeeded, fee: 175, net: 4824, paymentMethod: "card", processorError: false, attempts: 1,
+                    decisionID: id, gateway: gateway, latencyMs: 300)))
         var learned = false
         for _ in 0..<200 where !learned {
             learned = try await redis.send("EXISTS", "route:model:\(gateway)").integer == 1

@@ -74,6 +74,13 @@ public struct FunctionRoutes<Handler: Sendable>: Sendable {
         }
     }
 
+    /// Another function's call of a contract type, by its action; the answer is the call's `Answer`.
+    public mutating func call<Call: FunctionCall>(
+        _ type: Call.Type, _ run: @escaping @Sendable (Handler, Call, InvocationContext) async throws -> Call.Answer
+    ) {
+        action(Call.action, body: Call.self, run)
+    }
+
     /// A WebSocket API route, by route key (`$connect`, `$disconnect`, `$default`, `subscribe`).
     public mutating func webSocket<Body: Decodable & Sendable, Answer: Encodable & Sendable>(
         _ routeKey: String, body: Body.Type,
@@ -132,11 +139,14 @@ public struct FunctionRoutes<Handler: Sendable>: Sendable {
     }
 
     static func decode<Body: Decodable>(_ type: Body.Type, _ value: JSONValue) throws(FunctionError) -> Body {
+        let body: Body
         do {
-            return try JSONValueDecoder().decode(type, from: value)
+            body = try JSONValueDecoder().decode(type, from: value)
         } catch {
             throw FunctionError(wrapping: error)
         }
+        try (body as? any ValidatedBody)?.validate()
+        return body
     }
 
     static func list(_ names: Dictionary<String, Run>.Keys) -> String {

@@ -18,9 +18,74 @@ import SmartPaySolana
 /// up; not enough is a `declined` answer), `wallet.save` (a base58 Solana address), `tier.save`.
 ///
 /// Configuration: `REDIS_URL`, `REWARD_RULES` (see `RewardRules`), `REWARD_MINT` and friends (see `minter`).
-public struct RewardHandler: FunctionHandler {
-    public typealias Event = JSONValue
-    public typealias Output = JSONOutput
+public struct RewardHandler: RoutedFunction {
+    public static let routes = FunctionRoutes<RewardHandler> { routes in
+        routes.http("GET /rewards/{customer}", body: EmptyBody.self) { reward, _, request, context in
+            let customer = request.pathParameters["customer"] ?? ""
+            try context.requireAccess(to: "customer", customerID: customer, merchantID: nil)
+            return try await reward.balance(customer)
+        }
+        routes.event(PaymentProcessed.self) { reward, payment, _, context in
+            Self.render(try await reward.service.earn(payment, logger: context.logger))
+        }
+        routes.event(PaymentRefunded.self) { reward, refund, envelope, _ in
+            Self.render(try await reward.service.reverse(paymentID: refund.paymentID, reason: envelope.detailType))
+        }
+        routes.event(ChargebackReceived.self) { reward, chargeback, envelope, _ in
+            Self.render(try await reward.service.reverse(paymentID: chargeback.paymentID, reason: envelope.detailType))
+        }
+        routes.event(SettlementCompleted.self) { reward, settlement, _, _ in
+            guard !settlement.payments.isEmpty else {
+                throw FunctionError.validation("payment_id", "settlement.completed names payment_id or payment_ids")
+            }
+            var released: [JSONValue] = []
+            for id in settlement.payments {
+                if let done = try await reward.service.release(
+                    paymentID: id, reason: "settlement.completed", force: true)
+                {
+                    released.append(Self.render(done))
+                }
+            }
+            return JSONValue.object(["rewards": .array(released)])
+        }
+        routes.event(RewardReleaseDue.self) { reward, due, _, _ in
+            Self.render(
+                try await reward.service.release(paymentID: due.paymentID, reason: "the hold ended", force: false))
+        }
+        routes.action("balance", body: RewardAction.Customer.self) { reward, body, _ in
+            try await reward.balance(body.customerID)
+        }
+        routes.action("release", body: RewardAction.Payment.self) { reward, body, _ in
+            Self.render(
+                try await reward.service.release(
+                    paymentID: body.paymentID, reason: "released by the platform", force: true))
+        }
+        routes.action("reverse", body: RewardAction.Reverse.self) { reward, body, _ in
+            Self.render(
+                try await reward.service.reverse(
+                    paymentID: body.paymentID, reason: body.reason ?? "reversed by the platform"))
+        }
+        routes.action("spend", body: RewardAction.Spend.self) { reward, body, _ in
+            do {
+                let left = try await reward.service.store.spend(
+                    customerID: body.customerID, paymentID: body.paymentID, amount: body.amount)
+                return Self.render(left, customer: body.customerID)
+            } catch RewardStoreError.insufficientBalance(let available, let requested) {
+                throw FunctionError.validation(
+                    "amount", "\(requested) micro-tokens asked, \(available) released and unspent")
+            }
+        }
+        routes.call(RewardRedeem.self) { reward, call, _ in try await reward.service.redeem(call) }
+        routes.call(RewardRedeemRefund.self) { reward, call, _ in try await reward.service.redeemRefund(call) }
+        routes.action("wallet.save", body: RewardAction.Wallet.self) { reward, body, _ in
+            try await reward.service.store.setWallet(customerID: body.customerID, wallet: body.wallet)
+            return JSONValue.object(["customer_id": .string(body.customerID), "wallet": .string(body.wallet)])
+        }
+        routes.action("tier.save", body: RewardAction.Tier.self) { reward, body, _ in
+            try await reward.service.store.setTier(customerID: body.customerID, tier: body.tier)
+            return JSONValue.object(["customer_id": .string(body.customerID)])
+        }
+    }
 
     public let service: RewardService
 
@@ -63,115 +128,6 @@ public struct RewardHandler: FunctionHandler {
         }
     }
 
-    public func handle(_ event: JSONValue, context: InvocationContext) async throws -> JSONOutput {
-        switch context.source {
-        case .httpAPI(let request):
-            guard let customer = request.pathParameters["customer"] else {
-                throw FunctionError.notFound("no such route: \(request.path)")
-            }
-            try context.requireAccess(to: "customer", customerID: customer, merchantID: nil)
-            return JSONOutput(body: try await balance(customer))
-        case .eventBridge(let envelope):
-            let fields = try EventFields(event, what: envelope.detailType)
-            let logger = context.logger
-            switch envelope.detailType {
-            case "payment.processed":
-                let reward = try await service.earn(event, logger: logger)
-                return JSONOutput(body: reward.map(Self.render) ?? .object(["reward": .null]))
-            case "payment.refunded", "chargeback.received":
-                let id = try fields.string("payment_id", required: true)!
-                let reward = try await service.reverse(paymentID: id, reason: envelope.detailType)
-                return JSONOutput(body: reward.map(Self.render) ?? .object(["reward": .null]))
-            case "settlement.completed":
-                var ids: [String] = []
-                if let id = try fields.string("payment_id") { ids.append(id) }
-                if case .array(let items)? = fields["payment_ids"] { ids += items.compactMap(\.stringValue) }
-                guard !ids.isEmpty else {
-                    throw FunctionError.validation("payment_id", "settlement.completed names payment_id or payment_ids")
-                }
-                var released: [JSONValue] = []
-                for id in ids {
-                    if let reward = try await service.release(
-                        paymentID: id, reason: "settlement.completed", force: true)
-                    {
-                        released.append(Self.render(reward))
-                    }
-                }
-                return JSONOutput(body: .object(["rewards": .array(released)]))
-            case RewardService.releaseDueType:
-                let id = try fields.string("payment_id", required: true)!
-                let reward = try await service.release(paymentID: id, reason: "the hold ended", force: false)
-                return JSONOutput(body: reward.map(Self.render) ?? .object(["reward": .null]))
-            default:
-                throw FunctionError(.invalidRequest, "reward does not handle \(envelope.detailType) events")
-            }
-        case .webSocket:
-            throw FunctionError(.invalidRequest, "reward is not a WebSocket route's integration")
-        case .direct:
-            let fields = try EventFields(event, what: "a reward action")
-            let action = try fields.string("action", required: true, maximum: 32)!
-            switch action {
-            case "balance":
-                return JSONOutput(body: try await balance(try fields.string("customer_id", required: true)!))
-            case "release":
-                let reward = try await service.release(
-                    paymentID: try fields.string("payment_id", required: true)!, reason: "released by the platform",
-                    force: true)
-                return JSONOutput(body: reward.map(Self.render) ?? .object(["reward": .null]))
-            case "reverse":
-                let reward = try await service.reverse(
-                    paymentID: try fields.string("payment_id", required: true)!,
-                    reason: try fields.string("reason") ?? "reversed by the platform")
-                return JSONOutput(body: reward.map(Self.render) ?? .object(["reward": .null]))
-            case "spend":
-                let customer = try fields.string("customer_id", required: true)!
-                let amount = try fields.minorUnits("amount")
-                guard amount > 0 else { throw FunctionError.validation("amount", "must be positive, got \(amount)") }
-                do {
-                    let left = try await service.store.spend(
-                        customerID: customer, paymentID: try fields.string("payment_id", required: true)!,
-                        amount: amount)
-                    return JSONOutput(body: Self.render(left, customer: customer))
-                } catch RewardStoreError.insufficientBalance(let available, let requested) {
-                    throw FunctionError.validation(
-                        "amount", "\(requested) micro-tokens asked, \(available) released and unspent")
-                }
-            case "redeem":
-                let money = Money(minorUnits: try fields.minorUnits("amount"), currency: try fields.currency())
-                guard money.minorUnits > 0 else {
-                    throw FunctionError.validation("amount", "must be positive, got \(money.minorUnits)")
-                }
-                return JSONOutput(
-                    body: try await service.redeem(
-                        customerID: try fields.string("customer_id", required: true)!,
-                        paymentID: try fields.string("payment_id", required: true)!, money: money))
-            case "redeem.refund":
-                let money = Money(minorUnits: try fields.minorUnits("amount"), currency: try fields.currency())
-                return JSONOutput(
-                    body: try await service.redeemRefund(
-                        spendID: try fields.string("spend_id", required: true)!, money: money,
-                        key: try fields.string("refund_key", required: true, maximum: 255)!))
-            case "wallet.save":
-                let customer = try fields.string("customer_id", required: true)!
-                let wallet = try fields.string("wallet", required: true, maximum: 64)!
-                do { _ = try SolanaPublicKey(wallet) } catch {
-                    throw FunctionError.validation("wallet", error.description)
-                }
-                try await service.store.setWallet(customerID: customer, wallet: wallet)
-                return JSONOutput(body: .object(["customer_id": .string(customer), "wallet": .string(wallet)]))
-            case "tier.save":
-                let customer = try fields.string("customer_id", required: true)!
-                try await service.store.setTier(customerID: customer, tier: try fields.string("tier", maximum: 32))
-                return JSONOutput(body: .object(["customer_id": .string(customer)]))
-            default:
-                throw FunctionError.validation(
-                    "action",
-                    "expected balance, release, reverse, spend, redeem, redeem.refund, wallet.save or tier.save, got \"\(action)\""
-                )
-            }
-        }
-    }
-
     func balance(_ customer: String) async throws -> JSONValue {
         Self.render(try await service.store.balance(customerID: customer), customer: customer)
     }
@@ -189,6 +145,10 @@ public struct RewardHandler: FunctionHandler {
     /// Micro-tokens as a decimal string: 25990000 → "25.99".
     static func tokens(_ value: Int64) -> String {
         DecimalText.format(value, decimals: Int(RewardRules.decimals), trimmingZeros: true)
+    }
+
+    static func render(_ reward: Reward?) -> JSONValue {
+        reward.map(render) ?? .object(["reward": .null])
     }
 
     static func render(_ reward: Reward) -> JSONValue {

@@ -1,5 +1,6 @@
 import FunctionKit
 import Logging
+import SmartPayContracts
 import SmartPayCore
 import SmartPayEvents
 import Synchronization
@@ -46,8 +47,8 @@ public struct LedgerMinter: RewardMinter {
 
 /// Earning, escrow, release, clawback and spending.
 public struct RewardService: Sendable {
-    public static let eventSource = "smartpay.reward"
-    public static let releaseDueType = "reward.release.due"
+    public static let eventSource = RewardEventSource.reward
+    public static let releaseDueType = RewardReleaseDue.detailType
 
     public let store: any RewardStore
     public let minter: any RewardMinter
@@ -61,20 +62,16 @@ public struct RewardService: Sendable {
 
     /// `payment.processed`: a succeeded payment earns a pending reward, once per payment.
     /// - Returns: the reward (created now or before), or nil when the payment earns nothing.
-    public func earn(_ detail: JSONValue, logger: Logger) async throws -> Reward? {
-        let fields = try EventFields(detail, what: "payment.processed")
-        guard try fields.string("status") == "succeeded" else { return nil }
-        let paymentID = try fields.string("payment_id", required: true)!
+    public func earn(_ payment: PaymentProcessed, logger: Logger) async throws -> Reward? {
+        guard payment.status == .succeeded else { return nil }
+        let (paymentID, customerID, merchantID) = (payment.paymentID, payment.customerID, payment.merchantID)
         if let existing = try await store.load("rwd_" + paymentID) { return existing }
-        let customerID = try fields.string("customer_id", required: true)!
-        let merchantID = try fields.string("merchant_id", required: true)!
-        let amount = try fields.minorUnits("amount")
-        let currency = try fields.currency()
-        guard try fields.string("payment_method") != "rewards" else { return nil }  // no rewards on rewards
+        guard payment.paymentMethod != "rewards" else { return nil }  // no rewards on rewards
+        let (amount, currency) = (payment.amount, payment.currency)
         let tier = try await store.tier(customerID: customerID)
         guard
             let earned = rules.earned(
-                amount: amount, currency: currency, category: try fields.string("merchant_category"), tier: tier),
+                amount: amount, currency: currency, category: payment.merchantCategory, tier: tier),
             earned > 0
         else {
             logger.info("no reward", metadata: ["payment_id": .string(paymentID), "currency": .string(currency.code)])
@@ -95,16 +92,15 @@ public struct RewardService: Sendable {
             return try await store.commit(
                 reward, expectedVersion: 0, balance: RewardBalance(released: 0, pending: allowed),
                 events: [],
-                later: allowed > 0 ? ScheduledEvents([releaseDue(reward)], at: reward.releaseAt) : nil)
+                later: allowed > 0 ? ScheduledEvents([try releaseDue(reward)], at: reward.releaseAt) : nil)
         } catch RewardStoreError.versionConflict {
             return try await store.load(reward.id)  // a concurrent delivery of the same event wrote it first
         }
     }
 
-    func releaseDue(_ reward: Reward) -> OutgoingEvent {
-        OutgoingEvent(
-            source: Self.eventSource, detailType: Self.releaseDueType,
-            detail: .object(["reward_id": .string(reward.id), "payment_id": .string(reward.paymentID)]),
+    func releaseDue(_ reward: Reward) throws -> OutgoingEvent {
+        try OutgoingEvent(
+            source: Self.eventSource, RewardReleaseDue(rewardID: reward.id, paymentID: reward.paymentID),
             resources: [reward.id])
     }
 
@@ -154,7 +150,7 @@ public struct RewardService: Sendable {
             return try await store.commit(
                 reward, expectedVersion: version,
                 balance: RewardBalance(released: reward.amount, pending: -reward.amount),
-                events: [event("reward.minted", reward), event("reward.released", reward)], later: nil)
+                events: [try event(RewardMoved.minted, reward), try event(RewardMoved.released, reward)], later: nil)
         }
     }
 
@@ -173,7 +169,7 @@ public struct RewardService: Sendable {
             try reward.move(to: .clawedBack, reason: reason + (signature.map { " (\($0))" } ?? ""))
             return try await store.commit(
                 reward, expectedVersion: version, balance: RewardBalance(released: -reward.amount, pending: 0),
-                events: [event("reward.clawed_back", reward)], later: nil)
+                events: [try event(RewardMoved.clawedBack, reward)], later: nil)
         case .releasing, .canceled, .clawedBack:
             return reward
         }
@@ -192,49 +188,38 @@ public struct RewardService: Sendable {
     /// Pays for a purchase with released tokens, once per payment.
     /// - Returns: `status` succeeded with `spend_id`, tokens and the balance left; or declined with
     ///   `insufficient_rewards` and what is available — a customer's outcome, not an error.
-    public func redeem(customerID: String, paymentID: String, money: Money) async throws -> JSONValue {
-        guard let tokens = tokens(for: money) else {
-            throw FunctionError.validation("currency", "rewards cannot pay in \(money.currency.code)")
+    public func redeem(_ call: RewardRedeem) async throws -> RewardRedemption {
+        guard let tokens = tokens(for: call.money) else {
+            throw FunctionError.validation("currency", "rewards cannot pay in \(call.currency.code)")
         }
         do {
-            let left = try await store.spend(customerID: customerID, paymentID: paymentID, amount: tokens)
-            return .object([
-                "status": .string("succeeded"), "spend_id": .string("rsp_" + paymentID),
-                "tokens": .number(String(tokens)), "released_left": .number(String(left.released)),
-            ])
+            let left = try await store.spend(customerID: call.customerID, paymentID: call.paymentID, amount: tokens)
+            return .succeeded(spendID: "rsp_" + call.paymentID, tokens: tokens, releasedLeft: left.released)
         } catch RewardStoreError.insufficientBalance(let available, let requested) {
-            return .object([
-                "status": .string("declined"), "code": .string("insufficient_rewards"),
-                "message": .string(
-                    "\(requested) micro-tokens are needed and \(available) are released and unspent"),
-            ])
+            return .declined(
+                code: "insufficient_rewards",
+                message: "\(requested) micro-tokens are needed and \(available) are released and unspent")
         }
     }
 
     /// Gives a refunded rewards purchase's tokens back, once per refund key.
-    public func redeemRefund(spendID: String, money: Money, key: String) async throws -> JSONValue {
-        guard spendID.hasPrefix("rsp_"), let tokens = tokens(for: money) else {
+    public func redeemRefund(_ call: RewardRedeemRefund) async throws -> RewardCredit {
+        guard call.spendID.hasPrefix("rsp_"), let tokens = tokens(for: call.money) else {
             throw FunctionError.validation("spend_id", "expected rsp_… and an amount in a currency with a rate")
         }
-        let paymentID = String(spendID.dropFirst(4))
-        let (customer, credited) = try await store.credit(paymentID: paymentID, key: key, amount: tokens)
-        guard !customer.isEmpty else { throw FunctionError.notFound("no such rewards purchase \(spendID)") }
-        return .object([
-            "credit_id": .string("rcr_" + key), "customer_id": .string(customer),
-            "tokens": .number(String(credited)),
-        ])
+        let paymentID = String(call.spendID.dropFirst(4))
+        let (customer, credited) = try await store.credit(paymentID: paymentID, key: call.refundKey, amount: tokens)
+        guard !customer.isEmpty else { throw FunctionError.notFound("no such rewards purchase \(call.spendID)") }
+        return RewardCredit(creditID: "rcr_" + call.refundKey, customerID: customer, tokens: credited)
     }
 
-    func event(_ type: String, _ reward: Reward) -> OutgoingEvent {
-        var detail: [String: JSONValue] = [
-            "reward_id": .string(reward.id), "payment_id": .string(reward.paymentID),
-            "customer_id": .string(reward.customerID), "merchant_id": .string(reward.merchantID),
-            "amount": .number(String(reward.amount)), "decimals": .number(String(RewardRules.decimals)),
-            "status": .string(reward.status.rawValue),
-        ]
-        if let minted = reward.mintedOn { detail["minted_on"] = .string(minted) }
-        if let signature = reward.signature { detail["signature"] = .string(signature) }
-        return OutgoingEvent(
-            source: Self.eventSource, detailType: type, detail: .object(detail), resources: [reward.id])
+    func event(_ type: String, _ reward: Reward) throws -> OutgoingEvent {
+        try OutgoingEvent(
+            source: Self.eventSource, detailType: type,
+            detail: RewardMoved(
+                rewardID: reward.id, paymentID: reward.paymentID, customerID: reward.customerID,
+                merchantID: reward.merchantID, amount: reward.amount, decimals: Int(RewardRules.decimals),
+                status: reward.status.rawValue, mintedOn: reward.mintedOn, signature: reward.signature),
+            resources: [reward.id])
     }
 }

@@ -1,3 +1,4 @@
+import SmartPayContracts
 import SmartPayCore
 import SmartPayEvents
 import SmartPayRedis
@@ -25,14 +26,13 @@ func rewardLedger(redisURL: String, count: Int) async throws {
     let payments = (0..<count).map { "pay_bench_\($0)" }
     var started = ContinuousClock.now
     for batch in stride(from: 0, to: count, by: 200) {
-        let events = (batch..<min(count, batch + 200)).map { index in
-            OutgoingEvent(
-                source: "smartpay.pay", detailType: "payment.processed",
-                detail: .object([
-                    "payment_id": .string(payments[index]), "customer_id": .string("bench_c\(index % customers)"),
-                    "merchant_id": .string("m_bench"), "amount": .number("1000"), "currency": .string("USD"),
-                    "status": .string("succeeded"), "payment_method": .string("card"),
-                ]))
+        let events = try (batch..<min(count, batch + 200)).map { index in
+            try OutgoingEvent(
+                source: "smartpay.pay",
+                PaymentProcessed(
+                    paymentID: payments[index], merchantID: "m_bench", customerID: "bench_c\(index % customers)",
+                    amount: 1000, currency: .usd, status: .succeeded, fee: 59, net: 941, paymentMethod: "card",
+                    processorError: false, attempts: 1))
         }
         _ = try await publisher.publish(events, deliverAt: nil)
     }

@@ -1,3 +1,4 @@
+import SmartPayContracts
 import SmartPayCore
 import SmartPayInvoke
 
@@ -22,53 +23,50 @@ public struct RewardsGateway: PaymentGateway {
     }
 
     public func charge(_ charge: ChargeRequest) async throws(GatewayError) -> ChargeResult {
-        let answer = try await call([
-            "action": .string("redeem"), "customer_id": .string(charge.customerID),
-            "payment_id": .string(charge.paymentID), "amount": .number(String(charge.money.minorUnits)),
-            "currency": .string(charge.money.currency.code),
-        ])
-        if answer["status"]?.stringValue == "declined" {
+        let answer = try await call(
+            RewardRedeem(customerID: charge.customerID, paymentID: charge.paymentID, money: charge.money))
+        switch answer.status {
+        case .declined:
             return .declined(
-                reference: nil, code: answer["code"]?.stringValue ?? "insufficient_rewards",
-                message: answer["message"]?.stringValue ?? "not enough reward tokens")
+                reference: nil, code: answer.code ?? "insufficient_rewards",
+                message: answer.message ?? "not enough reward tokens")
+        case .succeeded:
+            guard let reference = answer.spendID else {
+                throw GatewayError(
+                    .processorError, gateway: name, message: "the reward function answered without a spend")
+            }
+            return .succeeded(reference: reference)
         }
-        guard let reference = answer["spend_id"]?.stringValue else {
-            throw GatewayError(.processorError, gateway: name, message: "the reward function answered without a spend")
-        }
-        return .succeeded(reference: reference)
     }
 
     public func refund(reference: String, amount: Money, idempotencyKey: String) async throws(GatewayError) -> String {
-        let answer = try await call([
-            "action": .string("redeem.refund"), "spend_id": .string(reference),
-            "amount": .number(String(amount.minorUnits)), "currency": .string(amount.currency.code),
-            "refund_key": .string(idempotencyKey),
-        ])
-        guard let id = answer["credit_id"]?.stringValue else {
-            throw GatewayError(.processorError, gateway: name, message: "the reward function answered without a credit")
-        }
-        return id
+        try await call(RewardRedeemRefund(spendID: reference, money: amount, refundKey: idempotencyKey)).creditID
     }
 
     /// Nothing waits at the reward function: a rewards payment succeeds or is declined at once.
     public func cancel(reference: String, idempotencyKey: String) async throws(GatewayError) {}
 
-    func call(_ payload: [String: JSONValue]) async throws(GatewayError) -> JSONValue {
+    func call<Call: FunctionCall>(_ request: Call) async throws(GatewayError) -> Call.Answer {
         let result: LambdaInvoker.Result
         do {
-            result = try await invoker.invoke(
-                function, payload: JSONValue.object(payload).serialized(), timeout: timeout)
+            result = try await invoker.invoke(function, payload: try request.payload().serialized(), timeout: timeout)
         } catch {
             throw GatewayError(.processorError, gateway: name, message: "\(function) could not be invoked: \(error)")
         }
-        let answer = (try? JSONParser().parse(result.payload)) ?? .null
         if result.functionError != nil {
-            let kind: GatewayError.Kind =
-                answer["errorType"]?.stringValue?.contains("validation") == true ? .invalidRequest : .processorError
+            let answer = (try? JSONParser().parse(result.payload)) ?? .null
+            // The request's own fault (the harness's ValidationError / InvalidRequest) is not the processor's.
+            let refused = ["ValidationError", "InvalidRequest"].contains(answer["errorType"]?.stringValue ?? "")
+            let kind: GatewayError.Kind = refused ? .invalidRequest : .processorError
             throw GatewayError(
                 kind, gateway: name, code: answer["errorType"]?.stringValue,
                 message: answer["errorMessage"]?.stringValue ?? "the reward function failed")
         }
-        return answer
+        do {
+            return try JSONValueDecoder().decode(Call.Answer.self, from: result.payload)
+        } catch {
+            throw GatewayError(
+                .processorError, gateway: name, message: "the reward function's answer to \(Call.action): \(error)")
+        }
     }
 }
