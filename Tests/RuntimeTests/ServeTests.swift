@@ -254,6 +254,29 @@ struct ServeTests {
         #expect(try await platform.stop() == 0)
     }
 
+    @Test("a port in use fails serve with the reason, and what had started (its Redis) is stopped")
+    func portInUse() async throws {
+        let platform = try await ServedPlatform()
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("smartpay-busy-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let template = Executables.repositoryRoot.appendingPathComponent("Tests/Fixtures/runtime-template.yaml").path
+        let result = try await ProcessRunner.run(
+            try Executables.built("smartpay"),
+            arguments: [
+                "serve", "--port", String(platform.apiPort), "--aws-port", "0", "--ws-port", "0", "--template",
+                template, "--state-dir", state.path,
+            ])
+        #expect(result.status == 1)
+        #expect(result.stderrText.contains("cannot serve: api:"), "\(result.stderrText)")
+        #expect(result.stderrText.contains("is the port in use?"))
+        let redisLeft = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.contains { entry in
+            (try? String(contentsOfFile: "/proc/\(entry)/cmdline", encoding: .utf8))?.contains(state.path) == true
+        }
+        #expect(redisLeft == false, "the embedded redis-server outlived the failed serve")
+        #expect(!FileManager.default.fileExists(atPath: state.appendingPathComponent("serve.json").path))
+        #expect(try await platform.stop() == 0)
+    }
+
     @Test("smartpay invoke runs the real binary and prints the response and Lambda's REPORT line")
     func invoke() async throws {
         let smartpay = try Executables.built("smartpay")

@@ -1,0 +1,43 @@
+import Foundation
+import Hummingbird
+import ServiceLifecycle
+import SmartPayAuth
+import SmartPayRedis
+
+/// The HTTP API on `--port`, with identity and limits in front of its routes; at shutdown it stops taking
+/// requests and lets those in flight finish.
+struct HTTPAPIService: Service {
+    let wiring: ServeWiring
+
+    func run() async throws {
+        let options = wiring.options
+        let platform = try await wiring.platform.value
+        let guardian = try await wiring.apiGuard.produce { [wiring] in
+            let redisURL = try await wiring.redisURL.value
+            do {
+                return try GatewayGuard(
+                    template: wiring.template, options: options.gateway,
+                    redis: try RedisClient(url: redisURL, maximumConnections: 16),
+                    development: try DevelopmentIdentity.load(stateDirectory: options.stateDirectory),
+                    apiKeySecret: try APIKeyStore.secret(
+                        environment: ProcessInfo.processInfo.environment, stateDirectory: options.stateDirectory))
+            } catch {
+                throw RuntimeError("cannot set up identity and limits at the gateway: \(error)")
+            }
+        }
+        let bus = try await wiring.bus.value
+        let router = Router(context: GatewayRequestContext.self)
+        HTTPAPIGateway(platform: platform, guardian: guardian, extraMetrics: { bus.render() }).addRoutes(to: router)
+        let application = Application(
+            router: router,
+            configuration: .init(address: .hostname(options.host, port: options.port), serverName: "smartpay"),
+            onServerRunning: { [wiring] in wiring.apiPort.succeed($0.localAddress?.port ?? 0) },
+            logger: wiring.quietLogger)
+        do {
+            try await application.run()
+        } catch {
+            wiring.apiPort.fail(error)
+            throw serverFailure("api", error)
+        }
+    }
+}
