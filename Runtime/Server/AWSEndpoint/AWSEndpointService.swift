@@ -24,8 +24,10 @@ struct AWSEndpointService: Service {
         do {
             try await application.run()
         } catch {
-            wiring.awsPort.fail(error)
-            throw serverFailure("aws", error)
+            // Its waiters throw the same error, so the group reports this one whichever ends first.
+            let failure = serverFailure("aws", error)
+            wiring.awsPort.fail(failure)
+            throw failure
         }
     }
 }

@@ -36,8 +36,10 @@ struct HTTPAPIService: Service {
         do {
             try await application.run()
         } catch {
-            wiring.apiPort.fail(error)
-            throw serverFailure("api", error)
+            // Its waiters throw the same error, so the group reports this one whichever ends first.
+            let failure = serverFailure("api", error)
+            wiring.apiPort.fail(failure)
+            throw failure
         }
     }
 }

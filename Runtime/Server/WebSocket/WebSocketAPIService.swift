@@ -33,8 +33,9 @@ struct WebSocketAPIService: Service {
             do {
                 try await application.run()
             } catch {
-                wiring.webSocketPort.fail(error)
-                throw serverFailure("ws", error)
+                let failure = serverFailure("ws", error)
+                wiring.webSocketPort.fail(failure)
+                throw failure
             }
         }
     }
