@@ -120,6 +120,8 @@ public struct FunctionError: Error, Sendable, CustomStringConvertible {
             self = error
         case let error as any FunctionErrorConvertible:
             self = error.functionError
+        case let error as UnknownFieldError:
+            self.init(.invalidRequest, error.description, field: error.path, underlying: error)
         case let error as DecodingError:
             let field = error.fieldPath
             self.init(.invalidRequest, error.fieldMessage, field: field.isEmpty ? nil : field, underlying: error)

@@ -48,9 +48,9 @@ struct JSONValueEncoderTests {
         do {
             _ = try JSONValueDecoder().decode(Body.self, from: misspelt)
             Issue.record("the misspelt field was accepted")
-        } catch let error as DecodingError {
-            #expect(error.fieldPath == "amuont")
-            #expect(error.fieldMessage == "amuont: unknown field; expected one of amount, currency, description")
+        } catch let error as UnknownFieldError {
+            #expect(error.path == "amuont" && error.known == ["amount", "currency", "description"])
+            #expect(error.description == "amuont: unknown field; expected one of amount, currency, description")
         }
         let good = try JSONParser().parse(Array(#"{"amount": 5, "currency": "USD"}"#.utf8))
         #expect(try JSONValueDecoder().decode(Body.self, from: good) == Body(amount: 5, currency: "USD"))

@@ -25,10 +25,7 @@ struct FraudHandlerTests {
             """)
     }
 
-    func verdict(_ output: FraudHandler.Output) -> FraudVerdict? {
-        if case .verdict(let verdict) = output { return verdict }
-        return nil
-    }
+    func verdict(_ output: RouteOutput) -> FraudVerdict? { output.value as? FraudVerdict }
 
     @Test("bad input is refused with the field named")
     func validation() {
@@ -123,10 +120,7 @@ struct FraudHandlerTests {
             region: "", resources: [])
         let output = try await handler.handle(
             try JSONParser().parse(#"{"transaction_id": "t1"}"#), context: Self.context(.eventBridge(envelope)))
-        guard case .label(let outcome) = output else {
-            Issue.record("expected a label outcome")
-            return
-        }
+        let outcome = try #require(output.value as? LabelOutcome)
         #expect(outcome == LabelOutcome(transactionId: "t1", terminalId: "term_1", recorded: true))
         do {
             _ = try await handler.handle(

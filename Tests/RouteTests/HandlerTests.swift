@@ -26,8 +26,8 @@ struct RouteHandlerTests {
         )
     }
 
-    func decision(_ output: RouteOutput) -> RouteHandler.StoredDecision? {
-        output.value as? RouteHandler.StoredDecision
+    func decision(_ output: RouteOutput) -> RouteDecision? {
+        output.value as? RouteDecision
     }
 
     func receipt(_ output: RouteOutput) -> RouteHandler.FeedbackReceipt? {
@@ -52,15 +52,15 @@ struct RouteHandlerTests {
             let handler = RouteHandler(store: store, refreshInterval: .zero)
             let first = try #require(
                 decision(try await handler.handle(Self.payment("order-1"), context: Self.context(request: "a"))))
-            #expect(first.cached == false && first.features == nil)
+            #expect(first.cached == false)
             #expect(["stripe", "amazon_pay"].contains(first.gateway))
             let retry = try #require(
                 decision(try await handler.handle(Self.payment("order-1"), context: Self.context(request: "b"))))
             #expect(retry.cached == true)
-            #expect(retry.decisionId == first.decisionId && retry.gateway == first.gateway)
+            #expect(retry.decisionID == first.decisionID && retry.gateway == first.gateway)
             #expect(try await store.redis.send(["TTL", "route:idempotency:order-1"]).integer ?? 0 > 890)
 
-            let feedback = try Self.processed(first.decisionId, gateway: first.gateway, succeeded: true, latency: 380)
+            let feedback = try Self.processed(first.decisionID, gateway: first.gateway, succeeded: true, latency: 380)
             let learned = try #require(
                 receipt(try await handler.handle(feedback, context: Self.context(.eventBridge(Self.bus)))))
             #expect(learned.known && learned.breaker == "closed")
@@ -90,7 +90,7 @@ struct RouteHandlerTests {
                 )
                 let made = try #require(
                     decision(try await handler.handle(body, context: Self.context(request: request))))
-                return made.decisionId
+                return made.decisionID
             }
             for index in 0..<30 {
                 let id = try await decideStripeOnly("warm\(index)")

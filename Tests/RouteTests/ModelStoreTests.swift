@@ -2,6 +2,7 @@ import Foundation
 import FunctionKit
 import Logging
 import RouteFunction
+import SmartPayContracts
 import SmartPayCore
 import SmartPayRedis
 import TestSupport
@@ -95,9 +96,9 @@ struct RouteModelStoreProcessTests {
                 let context = InvocationContext(
                     requestID: "p\(index)", deadline: .now + .seconds(10), logger: Logger(label: "test"),
                     functionName: "route", configuration: FunctionConfiguration([:]))
-                guard let made = try await handler.handle(body, context: context).value as? RouteHandler.StoredDecision
+                guard let made = try await handler.handle(body, context: context).value as? RouteDecision
                 else { return }
-                ids.append(made.decisionId)
+                ids.append(made.decisionID)
             }
             // Two long-lived route processes under the Runtime API would need the platform; two streams of one-shot
             // processes (30 each, concurrently) exercise the same thing: separate processes updating one model.

@@ -79,12 +79,12 @@ struct OffPolicyTests {
             for index in 0..<3 {
                 guard
                     let made = try await handler.handle(body, context: context("r\(index)")).value
-                        as? RouteHandler.StoredDecision
+                        as? RouteDecision
                 else {
                     Issue.record("expected a decision")
                     return
                 }
-                ids.append(made.decisionId)
+                ids.append(made.decisionID)
             }
             let bus = EventBridgeEnvelope(
                 id: "e", detailType: "payment.processed", source: "smartpay.pay", account: "", time: "", region: "",

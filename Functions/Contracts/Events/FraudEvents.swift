@@ -36,3 +36,32 @@ public struct FraudDetected: BusEventDetail, Equatable {
         self.modelVersion = modelVersion
     }
 }
+
+/// `fraud.reported` (and `POST /fraud/reports`): a transaction was fraud (a cardholder's report, an analyst's
+/// finding); fraud labels it for its terminal's risk features.
+public struct FraudReported: BusEventDetail, Equatable {
+    public static let detailType = "fraud.reported"
+
+    public var transactionID: String
+    /// The terminal (pay's merchant); `merchant_id` is read when there is no `terminal_id`.
+    public var terminalID: String?
+    public var merchantID: String?
+    /// When the transaction was made (RFC 3339).
+    public var timestamp: String?
+    public var reason: String?
+
+    public init(
+        transactionID: String, terminalID: String? = nil, merchantID: String? = nil, timestamp: String? = nil,
+        reason: String? = nil
+    ) {
+        self.transactionID = transactionID
+        self.terminalID = terminalID
+        self.merchantID = merchantID
+        self.timestamp = timestamp
+        self.reason = reason
+    }
+
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case transactionID, terminalID, merchantID, timestamp, reason
+    }
+}

@@ -15,11 +15,22 @@ public struct SettlementCompleted: BusEventDetail, Equatable {
     public var payments: [String] { (paymentID.map { [$0] } ?? []) + (paymentIDs ?? []) }
 }
 
-/// `chargeback.received`: the card network took a payment's money back (from the disputes feed).
+/// `chargeback.received`: the card network took a payment's money back (from the disputes feed). Reward claws back
+/// the payment's reward; fraud labels the transaction (fraud's transaction id is the payment id) for its terminal.
 public struct ChargebackReceived: BusEventDetail, Equatable {
     public static let detailType = "chargeback.received"
 
     public var paymentID: String
+    /// The merchant (fraud's terminal).
+    public var merchantID: String?
+    /// When the disputed payment was made (RFC 3339).
+    public var timestamp: String?
+    public var reason: String?
 
-    public init(paymentID: String) { self.paymentID = paymentID }
+    public init(paymentID: String, merchantID: String? = nil, timestamp: String? = nil, reason: String? = nil) {
+        self.paymentID = paymentID
+        self.merchantID = merchantID
+        self.timestamp = timestamp
+        self.reason = reason
+    }
 }

@@ -9,16 +9,20 @@ public struct JSONValueDecoder: Sendable {
     }
 
     public var keyStrategy: KeyStrategy
+    /// Whether a type whose `CodingKeys` are `CaseIterable` may meet keys it does not declare. A request refuses
+    /// them (false, the default); a bus event's consumer reads past fields a producer added later (true).
+    public var allowsUnknownKeys: Bool
 
-    public init(keyStrategy: KeyStrategy = .convertFromSnakeCase) {
+    public init(keyStrategy: KeyStrategy = .convertFromSnakeCase, allowsUnknownKeys: Bool = false) {
         self.keyStrategy = keyStrategy
+        self.allowsUnknownKeys = allowsUnknownKeys
     }
 
     /// Decodes `type` from an already parsed value.
     /// - Throws: `DecodingError` whose coding path and description name the field and the problem; see
     ///   `DecodingError.fieldMessage` for the one-line form.
     public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
-        try Impl(value: value, codingPath: [], strategy: keyStrategy).unbox(type)
+        try Impl(value: value, codingPath: [], strategy: keyStrategy, allowsUnknownKeys: allowsUnknownKeys).unbox(type)
     }
 
     /// Parses JSON text and decodes `type` from it.
@@ -31,9 +35,11 @@ public struct JSONValueDecoder: Sendable {
         let value: JSONValue
         let codingPath: [any CodingKey]
         let strategy: KeyStrategy
+        let allowsUnknownKeys: Bool
         var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-        init(value: JSONValue, codingPath: [any CodingKey], strategy: KeyStrategy) {
+        init(value: JSONValue, codingPath: [any CodingKey], strategy: KeyStrategy, allowsUnknownKeys: Bool) {
+            self.allowsUnknownKeys = allowsUnknownKeys
             self.value = value
             self.codingPath = codingPath
             self.strategy = strategy
@@ -43,13 +49,13 @@ public struct JSONValueDecoder: Sendable {
             guard case .object(let members) = value else {
                 throw mismatch("an object")
             }
-            if let known = knownKeys(Key.self), let unknown = members.keys.filter({ !known.contains($0) }).min() {
-                throw DecodingError.dataCorrupted(
-                    .init(
-                        codingPath: codingPath + [JSONKey(unknown)],
-                        debugDescription:
-                            "unknown field; expected one of \(known.sorted().joined(separator: ", "))"))
+            if !allowsUnknownKeys, let known = knownKeys(Key.self),
+                let unknown = members.keys.filter({ !known.contains($0) }).min()
+            {
+                throw UnknownFieldError(
+                    path: DecodingError.jsonPath(codingPath + [JSONKey(unknown)]), known: known.sorted())
             }
+
             return KeyedDecodingContainer(KeyedContainer<Key>(members: members, decoder: self))
         }
 
@@ -98,7 +104,7 @@ public struct JSONValueDecoder: Sendable {
         }
 
         func child(_ value: JSONValue, key: any CodingKey) -> Impl {
-            Impl(value: value, codingPath: codingPath + [key], strategy: strategy)
+            Impl(value: value, codingPath: codingPath + [key], strategy: strategy, allowsUnknownKeys: allowsUnknownKeys)
         }
 
         func integer<I: FixedWidthInteger>(_ type: I.Type) throws -> I {
@@ -324,4 +330,15 @@ extension DecodingError {
         }
         return path
     }
+}
+
+/// A field the type does not declare, in a type that refuses them (its `CodingKeys` are `CaseIterable`): the
+/// request's fault, as Stripe's `parameter_unknown` is, naming the field and what was expected.
+public struct UnknownFieldError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The dotted JSON path of the field: `amuont`, `payment_method.nmber`.
+    public let path: String
+    /// The fields the type declares at that level.
+    public let known: [String]
+
+    public var description: String { "\(path): unknown field; expected one of \(known.joined(separator: ", "))" }
 }

@@ -22,24 +22,32 @@ import SmartPayRedis
 ///
 /// Configuration: `REDIS_URL` (required), `FRAUD_MODEL_PATH` (default: see `FraudModel.locate`), and the policy's
 /// thresholds (`FraudPolicy`).
-public struct FraudHandler: FunctionHandler {
-    public typealias Event = JSONValue
-
-    public enum Output: Encodable, Sendable {
-        case verdict(FraudVerdict)
-        case label(LabelOutcome)
-
-        public func encode(to encoder: any Encoder) throws {
-            switch self {
-            case .verdict(let verdict): try verdict.encode(to: encoder)
-            case .label(let outcome): try outcome.encode(to: encoder)
-            }
+public struct FraudHandler: RoutedFunction {
+    public static let routes = FunctionRoutes<FraudHandler>(defaultAction: FraudRequest.action) { routes in
+        routes.http("POST /fraud", body: FraudRequest.self) { fraud, request, _, context in
+            try await fraud.score(try FraudTransaction(request, defaultTime: .now()), context: context)
+        }
+        routes.call(FraudRequest.self) { fraud, request, context in
+            try await fraud.score(try FraudTransaction(request, defaultTime: .now()), context: context)
+        }
+        routes.event(FraudRequest.requestedDetailType, detail: FraudRequest.self) { fraud, request, envelope, context in
+            let time = (try? Timestamp(rfc3339: envelope.time)) ?? .now()
+            return try await fraud.score(try FraudTransaction(request, defaultTime: time), context: context)
+        }
+        routes.http("POST /fraud/reports", body: FraudReported.self) { fraud, report, _, _ in
+            try await fraud.label(report)
+        }
+        routes.event(FraudReported.self) { fraud, report, _, _ in try await fraud.label(report) }
+        routes.event(ChargebackReceived.self) { fraud, chargeback, _, _ in
+            // fraud's transaction id is pay's payment id, its terminal pay's merchant.
+            try await fraud.label(
+                FraudReported(
+                    transactionID: chargeback.paymentID, merchantID: chargeback.merchantID,
+                    timestamp: chargeback.timestamp, reason: chargeback.reason))
         }
     }
 
-    /// The bus detail types that carry a fraud label.
-    public static let labelDetailTypes: Set<String> = ["fraud.reported", "chargeback.received"]
-    public static let eventSource = "smartpay.fraud"
+    public static let eventSource = FraudDetected.source
 
     public let store: any FraudStore
     public let scorer: FraudScorer
@@ -65,36 +73,13 @@ public struct FraudHandler: FunctionHandler {
             ])
     }
 
-    public func handle(_ event: JSONValue, context: InvocationContext) async throws -> Output {
-        switch context.source {
-        case .eventBridge(let envelope):
-            if Self.labelDetailTypes.contains(envelope.detailType) {
-                return .label(try await label(event))
-            }
-            guard envelope.detailType == "payment.requested" else {
-                throw FunctionError(
-                    .invalidRequest,
-                    "fraud handles payment.requested, fraud.reported and chargeback.received events, "
-                        + "not \(envelope.detailType)")
-            }
-            let time = (try? Timestamp(rfc3339: envelope.time)) ?? .now()
-            return .verdict(try await score(try FraudTransaction(json: event, defaultTime: time), context: context))
-        case .httpAPI(let request) where request.path.hasSuffix("/reports"):
-            return .label(try await label(event))
-        case .httpAPI, .direct:
-            return .verdict(try await score(try FraudTransaction(json: event, defaultTime: .now()), context: context))
-        case .webSocket:
-            throw FunctionError(.invalidRequest, "fraud is not a WebSocket route's integration")
-        }
-    }
-
     /// Scores a transaction, or returns its cached verdict.
     public func score(_ transaction: FraudTransaction, context: InvocationContext) async throws -> FraudVerdict {
         let scorer = self.scorer
         let outcome = try await storeCall {
             try await store.scoreOnce(transaction) { history, blocklisted in
                 let verdict = scorer.verdict(for: transaction, history: history, blocklisted: blocklisted)
-                let events = verdict.tier == .high ? [Self.detectedEvent(transaction, verdict)] : []
+                let events = verdict.tier == .high ? [try Self.detectedEvent(transaction, verdict)] : []
                 return FreshVerdict(value: verdict, json: try Self.encode(verdict), events: events)
             }
         }
@@ -120,17 +105,16 @@ public struct FraudHandler: FunctionHandler {
         }
     }
 
-    func label(_ event: JSONValue) async throws -> LabelOutcome {
-        let fields = try EventFields(event, what: "the fraud report")
-        guard let id = try fields.string("transaction_id") else {
+    func label(_ report: FraudReported) async throws -> LabelOutcome {
+        let id = report.transactionID
+        guard !id.isEmpty else {
             throw FunctionError.validation("transaction_id", "is required (the reported transaction's id)")
         }
-        let terminal = try fields.string("terminal_id") ?? fields.string("merchant_id")
+        let terminal = report.terminalID ?? report.merchantID
         var time: Int64?
-        if let value = fields["timestamp"] {
-            guard let text = value.stringValue, let parsed = try? Timestamp(rfc3339: text) else {
-                throw FunctionError.validation(
-                    "timestamp", "expected the transaction's RFC 3339 time, got \(value.briefDescription)")
+        if let text = report.timestamp {
+            guard let parsed = try? Timestamp(rfc3339: text) else {
+                throw FunctionError.validation("timestamp", "expected the transaction's RFC 3339 time, got \"\(text)\"")
             }
             time = FraudTransaction.floorSeconds(parsed.millisecondsSinceEpoch)
         }
@@ -148,32 +132,27 @@ public struct FraudHandler: FunctionHandler {
         try await FunctionError.unavailable(on: RedisError.self, "fraud store", body)
     }
 
-    static func detectedEvent(_ transaction: FraudTransaction, _ verdict: FraudVerdict) -> OutgoingEvent {
-        OutgoingEvent(
-            source: eventSource, detailType: "fraud.detected",
-            detail: .object([
-                "transaction_id": .string(transaction.id), "customer_id": .string(transaction.customerID),
-                "terminal_id": .string(transaction.terminalID),
-                "amount": .number(String(transaction.money.minorUnits)),
-                "currency": .string(transaction.money.currency.code), "score": .number(String(verdict.score)),
-                "tier": .string(verdict.tier.rawValue), "decision": .string(verdict.decision.rawValue),
-                "reasons": .array(verdict.reasons.map { .string($0.code) }),
-                "model_version": .string(verdict.modelVersion),
-            ]))
+    static func detectedEvent(_ transaction: FraudTransaction, _ verdict: FraudVerdict) throws -> OutgoingEvent {
+        try OutgoingEvent(
+            source: eventSource,
+            FraudDetected(
+                transactionID: transaction.id, customerID: transaction.customerID, terminalID: transaction.terminalID,
+                amount: transaction.money.minorUnits, currency: transaction.money.currency, score: verdict.score,
+                tier: verdict.tier, decision: verdict.decision.rawValue, reasons: verdict.reasons.map(\.code),
+                modelVersion: verdict.modelVersion))
     }
 
     static func encode(_ verdict: FraudVerdict) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys]
-        return Array(try encoder.encode(verdict))
+        try JSONValueEncoder().encode(verdict).serialized()
     }
 
     static func cachedVerdict(_ bytes: [UInt8]) throws -> FraudVerdict {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        var verdict = try decoder.decode(FraudVerdict.self, from: Data(bytes))
+        var verdict = try JSONValueDecoder().decode(FraudVerdict.self, from: bytes)
         verdict.cached = true
         return verdict
     }
+}
+
+extension FraudInputError: FunctionErrorConvertible {
+    public var functionError: FunctionError { .validation(field, reason) }
 }

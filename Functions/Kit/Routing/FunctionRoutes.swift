@@ -60,7 +60,8 @@ public struct FunctionRoutes<Handler: Sendable>: Sendable {
     ) {
         eventRoutes[detailType] = { handler, event, context in
             guard case .eventBridge(let envelope) = context.source else { throw Self.misrouted(context) }
-            return RouteOutput(try await run(handler, try Self.decode(Detail.self, event), envelope, context))
+            let detail = try Self.decode(Detail.self, event, allowsUnknownKeys: true)
+            return RouteOutput(try await run(handler, detail, envelope, context))
         }
     }
 
@@ -138,10 +139,17 @@ public struct FunctionRoutes<Handler: Sendable>: Sendable {
         }
     }
 
-    static func decode<Body: Decodable>(_ type: Body.Type, _ value: JSONValue) throws(FunctionError) -> Body {
+    /// Decodes and validates a body; a bus event's detail (`allowsUnknownKeys`) may carry fields added later.
+    static func decode<Body: Decodable>(_ type: Body.Type, _ value: JSONValue, allowsUnknownKeys: Bool = false)
+        throws(FunctionError) -> Body
+    {
         let body: Body
         do {
-            body = try JSONValueDecoder().decode(type, from: value)
+            body = try JSONValueDecoder(allowsUnknownKeys: allowsUnknownKeys).decode(type, from: value)
+        } catch let error as DecodingError {
+            // A field of the wrong shape breaks the body's rules: 422 naming it, as a rule beyond the types does.
+            let field = error.fieldPath
+            throw FunctionError(.validation, error.fieldMessage, field: field.isEmpty ? nil : field, underlying: error)
         } catch {
             throw FunctionError(wrapping: error)
         }

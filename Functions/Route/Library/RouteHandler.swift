@@ -19,10 +19,11 @@ import Synchronization
 public struct RouteHandler: RoutedFunction {
     public static let routes = FunctionRoutes<RouteHandler>(defaultAction: "decide") { routes in
         routes.http("POST /route", body: JSONValue.self) { route, payment, _, context in
-            try await route.decide(payment, requestID: context.requestID)
+            try await route.decide(payment, requestID: context.requestID).answer
         }
-        routes.action("decide", body: JSONValue.self) { route, payment, context in
-            try await route.decide(payment, requestID: context.requestID)
+        // pay's RouteRequest (nested context) or the flat form; RouteContext validates both.
+        routes.action(RouteRequest.action, body: JSONValue.self) { route, payment, context in
+            try await route.decide(payment, requestID: context.requestID).answer
         }
         routes.event(PaymentProcessed.self) { route, processed, _, context in
             try await route.feedback(processed, logger: context.logger)
@@ -31,7 +32,7 @@ public struct RouteHandler: RoutedFunction {
 
     /// A decision as answered and as kept for its feedback.
     public struct StoredDecision: Codable, Sendable, Equatable {
-        public var decisionId: String
+        public var decisionID: String
         public var gateway: String
         public var fallbacks: [String]
         public var propensity: Double
@@ -40,10 +41,17 @@ public struct RouteHandler: RoutedFunction {
         public var cached: Bool
         /// The context's features, kept for the feedback (not part of the answer's contract).
         public var features: [Double]?
+
+        /// The answer's contract.
+        public var answer: RouteDecision {
+            RouteDecision(
+                decisionID: decisionID, gateway: gateway, fallbacks: fallbacks, propensity: propensity,
+                scores: scores, explored: explored, cached: cached)
+        }
     }
 
     public struct FeedbackReceipt: Codable, Sendable, Equatable {
-        public var decisionId: String
+        public var decisionID: String
         public var gateway: String
         public var known: Bool
         public var breaker: String?
@@ -100,13 +108,13 @@ public struct RouteHandler: RoutedFunction {
         let x = routeContext.features
         let decisionID = "rd_" + requestID
         let views = snapshot.views(at: snapshot.step)
-        let chosen: RouteDecision = cache.state.withLock { state in
+        let chosen: PolicyDecision = cache.state.withLock { state in
             RoutePolicy.decide(
                 id: decisionID, context: routeContext, features: x, eligible: eligible, views: views,
                 settings: store.settings, random: &state.random)
         }
         var decision = StoredDecision(
-            decisionId: decisionID, gateway: chosen.gateway, fallbacks: chosen.fallbacks,
+            decisionID: decisionID, gateway: chosen.gateway, fallbacks: chosen.fallbacks,
             propensity: chosen.propensity, scores: chosen.scores, explored: chosen.explored, cached: false,
             features: x)
         let record = try Self.encode(decision)
@@ -146,7 +154,7 @@ public struct RouteHandler: RoutedFunction {
         else {
             _ = try await storeCall { try await redis.send(["INCR", store.prefix + "feedback:unknown"]) }
             logger.info("feedback for an unknown decision", metadata: ["decision_id": .string(id)])
-            return FeedbackReceipt(decisionId: id, gateway: gateway, known: false, breaker: nil)
+            return FeedbackReceipt(decisionID: id, gateway: gateway, known: false, breaker: nil)
         }
         if authorized || processorError {
             _ = try await storeCall {
@@ -161,7 +169,7 @@ public struct RouteHandler: RoutedFunction {
                 outcome.latencyMs.map { String($0) } ?? "",
             ])
         }
-        return FeedbackReceipt(decisionId: id, gateway: gateway, known: true, breaker: breaker)
+        return FeedbackReceipt(decisionID: id, gateway: gateway, known: true, breaker: breaker)
     }
 
     func currentSnapshot() async throws -> RouteSnapshot {
@@ -194,7 +202,7 @@ public struct RouteHandler: RoutedFunction {
 
     static func encode(_ decision: StoredDecision) throws -> String {
         var fields: [String: JSONValue] = [
-            "decision_id": .string(decision.decisionId), "gateway": .string(decision.gateway),
+            "decision_id": .string(decision.decisionID), "gateway": .string(decision.gateway),
             "fallbacks": .array(decision.fallbacks.map(JSONValue.string)),
             "propensity": .number(String(decision.propensity)), "explored": .bool(decision.explored),
             "cached": .bool(false),

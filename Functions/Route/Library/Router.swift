@@ -22,8 +22,8 @@ public struct RouterSettings: Sendable, Equatable {
     public init() {}
 }
 
-/// What `route` decided for one payment.
-public struct RouteDecision: Sendable, Encodable, Equatable {
+/// What the policy decided for one payment (the bandit's own view; the function answers `RouteDecision`).
+public struct PolicyDecision: Sendable, Encodable, Equatable {
     public var decisionId: String
     public var gateway: String
     /// The other available gateways, best first, for pay's failover.
@@ -142,7 +142,7 @@ public final class Router: Sendable {
     /// Chooses a gateway.
     /// - Throws: `FunctionError.validation` for an unknown candidate or when no gateway is eligible.
     public func decide(id: String, context: RouteContext, candidates: [String]? = nil) throws(FunctionError)
-        -> RouteDecision
+        -> PolicyDecision
     {
         let eligible = try catalog.eligible(for: context, candidates: candidates)
         let x = context.features
@@ -229,7 +229,7 @@ public enum RoutePolicy {
     public static func decide(
         id: String, context: RouteContext, features x: [Double], eligible: [GatewayProfile],
         views: [String: GatewayView], settings: RouterSettings, random: inout SplitMix64
-    ) -> RouteDecision {
+    ) -> PolicyDecision {
         var scored: [(name: String, selection: Double, estimate: Double, open: Bool)] = []
         for gateway in eligible {
             let view = views[gateway.name]
@@ -252,7 +252,7 @@ public enum RoutePolicy {
             + (ranked.count > 1 ? settings.epsilon / k : settings.epsilon)
         var scores: [String: Double] = [:]
         for entry in scored { scores[entry.name] = (entry.estimate * 10_000).rounded() / 10_000 }
-        return RouteDecision(
+        return PolicyDecision(
             decisionId: id, gateway: chosen.name, fallbacks: ranked.map(\.name).filter { $0 != chosen.name },
             propensity: min(propensity, 1), scores: scores, explored: explored && chosen.name != ranked[0].name)
     }

@@ -1,35 +1,6 @@
 import FunctionKit
+import SmartPayContracts
 import SmartPayCore
-
-/// What the function does with a score.
-public enum FraudDecision: String, Codable, Sendable {
-    case approve
-    case review
-    case decline
-}
-
-/// One reason behind a verdict: a model feature with its value and its contribution to the log-odds, or a rule.
-public struct FraudReason: Codable, Sendable, Equatable {
-    /// The feature's column name, or the rule's code (`BLOCKLIST_CARD`, `VELOCITY_CARD_10MIN`, …).
-    public var code: String
-    public var label: String
-    public var value: Double?
-    /// The feature's share of the log-odds along the trees' decision paths; nil for a rule.
-    public var contribution: Double?
-}
-
-/// The fraud function's answer for one transaction.
-public struct FraudVerdict: Codable, Sendable, Equatable {
-    public var transactionId: String
-    /// The model's probability of fraud, 0–1.
-    public var score: Double
-    public var tier: RiskTier
-    public var decision: FraudDecision
-    public var reasons: [FraudReason]
-    public var modelVersion: String
-    /// True when this is the verdict cached from an earlier call for the same transaction (30 minutes).
-    public var cached: Bool
-}
 
 /// Thresholds and rules. The score thresholds come from the model file (chosen by the training script from the
 /// evaluation), overridden by `FRAUD_REVIEW_THRESHOLD` and `FRAUD_DECLINE_THRESHOLD`; the velocity rules by
@@ -145,7 +116,7 @@ public struct FraudScorer: Sendable {
             case .high: .decline
             }
         return FraudVerdict(
-            transactionId: transaction.id, score: score, tier: tier, decision: decision, reasons: reasons,
+            transactionID: transaction.id, score: score, tier: tier, decision: decision, reasons: reasons,
             modelVersion: model.version, cached: false)
     }
 }

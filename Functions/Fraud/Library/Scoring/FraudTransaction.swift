@@ -1,13 +1,10 @@
 import Crypto
-import FunctionKit
+import SmartPayContracts
 import SmartPayCore
 
-/// A transaction to score, read from an event with an error naming the field for anything wrong.
-///
-/// Fields (snake_case): `transaction_id` (or `payment_id`), `amount` (integer minor units, not negative),
-/// `currency` (ISO 4217), `timestamp` (RFC 3339; default: the EventBridge event's time, else now), `customer_id`,
-/// `terminal_id` (or `merchant_id`); optional `card_fingerprint` (a token, never a card number), `card_bin`,
-/// `card_country`, `billing_country`, `ip`, `ip_country`, `device_id`, `email` (only its SHA-256 is kept).
+/// A transaction to score: a `FraudRequest` (the contract pay, `POST /fraud` and `payment.requested` send) checked
+/// field by field — an amount not negative, a timestamp in RFC 3339 (default: the EventBridge event's time, else
+/// now), a BIN of 6 to 8 digits, ISO 3166 countries, an IP address, an email of which only its SHA-256 is kept.
 public struct FraudTransaction: Sendable, Equatable {
     public var id: String
     public var money: Money
@@ -23,9 +20,6 @@ public struct FraudTransaction: Sendable, Equatable {
     public var deviceID: String?
     /// SHA-256 of the lower-cased, trimmed email, in hex: what blocklists match; the address itself is not kept.
     public var emailDigest: String?
-
-    /// Fields that carry a card number, refused outright: SmartPay takes tokens only.
-    static let cardNumberFields = ["card_number", "pan", "number", "card"]
 
     public init(
         id: String, money: Money, time: Timestamp, customerID: String, terminalID: String,
@@ -48,62 +42,77 @@ public struct FraudTransaction: Sendable, Equatable {
         self.emailDigest = email.map(Self.digest(email:))
     }
 
-    /// Reads and validates a transaction.
-    /// - Throws: `FunctionError.validation` naming the first wrong field.
-    public init(json event: JSONValue, defaultTime: Timestamp) throws(FunctionError) {
-        let fields = try EventFields(event, what: "the transaction")
-        for name in Self.cardNumberFields where fields[name] != nil {
-            throw FunctionError.validation(
-                name, "card numbers are not accepted; send card_fingerprint, the token your vault gives")
+    /// A transaction from its request, checked beyond the request's types.
+    /// - Throws: `FraudInputError` naming the first field that breaks a rule.
+    public init(_ request: FraudRequest, defaultTime: Timestamp) throws(FraudInputError) {
+        func text(_ value: String, _ field: String, maximum: Int = 128) throws(FraudInputError) -> String {
+            guard !value.isEmpty, value.count <= maximum else {
+                throw FraudInputError(field, "expected 1 to \(maximum) characters, got \(value.count)")
+            }
+            guard !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                throw FraudInputError(field, "must not contain control characters")
+            }
+            return value
         }
-        func either(_ name: String, or alias: String) throws(FunctionError) -> String {
-            if fields[name] == nil, fields[alias] != nil { return try fields.string(alias, required: true)! }
-            return try fields.string(name, required: true)!
+        func optional(_ value: String?, _ field: String, maximum: Int = 128) throws(FraudInputError) -> String? {
+            guard let value else { return nil }
+            return try text(value, field, maximum: maximum)
+        }
+        func country(_ value: String?, _ field: String) throws(FraudInputError) -> String? {
+            guard let value = try optional(value, field) else { return nil }
+            guard value.utf8.count == 2, value.utf8.allSatisfy({ (65...90).contains($0) || (97...122).contains($0) })
+            else {
+                throw FraudInputError(field, "expected an ISO 3166 alpha-2 country code, got \"\(value)\"")
+            }
+            return value.uppercased()
         }
 
-        id = try either("transaction_id", or: "payment_id")
-        let minorUnits = try fields.minorUnits("amount")
-        guard minorUnits >= 0 else {
-            throw FunctionError.validation("amount", "must not be negative, got \(minorUnits)")
+        id = try text(request.transactionID, "transaction_id")
+        guard request.amount >= 0 else {
+            throw FraudInputError("amount", "must not be negative, got \(request.amount)")
         }
-        money = Money(minorUnits: minorUnits, currency: try fields.currency())
-        if let text = try fields.string("timestamp", maximum: 64) {
+        money = request.money
+        if let stamp = try optional(request.timestamp, "timestamp", maximum: 64) {
             do {
-                time = try Timestamp(rfc3339: text)
+                time = try Timestamp(rfc3339: stamp)
             } catch {
-                throw FunctionError.validation("timestamp", error.description)
+                throw FraudInputError("timestamp", error.description)
             }
         } else {
             time = defaultTime
         }
-        customerID = try fields.string("customer_id", required: true)!
-        terminalID = try either("terminal_id", or: "merchant_id")
-        cardFingerprint = try fields.string("card_fingerprint")
-        if let bin = try fields.string("card_bin", maximum: 8) {
+        customerID = try text(request.customerID, "customer_id")
+        terminalID = try text(request.terminalID, "terminal_id")
+        cardFingerprint = try optional(request.cardFingerprint, "card_fingerprint")
+        if let bin = try optional(request.cardBIN, "card_bin", maximum: 8) {
             guard (6...8).contains(bin.utf8.count), bin.utf8.allSatisfy({ (48...57).contains($0) }) else {
-                throw FunctionError.validation("card_bin", "expected the card's first 6 to 8 digits, got \"\(bin)\"")
+                throw FraudInputError("card_bin", "expected the card's first 6 to 8 digits, got \"\(bin)\"")
             }
             cardBIN = bin
         }
-        cardCountry = try fields.country("card_country")
-        billingCountry = try fields.country("billing_country")
-        if let address = try fields.string("ip", maximum: 45) {
+        cardCountry = try country(request.cardCountry, "card_country")
+        billingCountry = try country(request.billingCountry, "billing_country")
+        if let address = try optional(request.ip, "ip", maximum: 45) {
             let allowed = address.utf8.allSatisfy {
                 (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0) || $0 == 0x2E || $0 == 0x3A
             }
             guard allowed, address.contains(".") || address.contains(":") else {
-                throw FunctionError.validation("ip", "expected an IPv4 or IPv6 address, got \"\(address)\"")
+                throw FraudInputError("ip", "expected an IPv4 or IPv6 address, got \"\(address)\"")
             }
             ip = address.lowercased()
         }
-        ipCountry = try fields.country("ip_country")
-        deviceID = try fields.string("device_id")
-        if let email = try fields.string("email", maximum: 254) {
-            guard email.contains("@") else {
-                throw FunctionError.validation("email", "expected an email address")
-            }
+        ipCountry = try country(request.ipCountry, "ip_country")
+        deviceID = try optional(request.deviceID, "device_id")
+        if let email = try optional(request.email, "email", maximum: 254) {
+            guard email.contains("@") else { throw FraudInputError("email", "expected an email address") }
             emailDigest = Self.digest(email: email)
         }
+    }
+
+    /// Decodes a request from JSON and checks it: what the offline tools and tests read transactions with.
+    /// - Throws: `DecodingError` naming the field for a wrong shape, `FraudInputError` for a broken rule.
+    public init(json event: JSONValue, defaultTime: Timestamp) throws {
+        try self.init(JSONValueDecoder().decode(FraudRequest.self, from: event), defaultTime: defaultTime)
     }
 
     /// Seconds since the epoch, the feature code's clock.

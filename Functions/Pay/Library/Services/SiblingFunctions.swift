@@ -1,4 +1,5 @@
 import FunctionKit
+import SmartPayContracts
 import SmartPayCore
 import SmartPayInvoke
 
@@ -45,75 +46,52 @@ public struct InvokedSiblings: RiskAssessor, GatewayRouter {
     }
 
     public func assess(_ payment: Payment, request: PaymentRequest) async throws -> Payment.Risk {
-        var transaction: [String: JSONValue] = [
-            "transaction_id": .string(payment.id), "amount": .number(String(payment.amount)),
-            "currency": .string(payment.currency.code), "customer_id": .string(payment.customerID),
-            "terminal_id": .string(payment.merchantID), "timestamp": .string(payment.created.description),
-        ]
         // The token stands in for the card: the same card gives the same token at one gateway.
-        if let token = payment.paymentMethod.tokens.sorted(by: { $0.key < $1.key }).first?.value {
-            transaction["card_fingerprint"] = .string(token)
-        }
-        if let ip = request.ip { transaction["ip"] = .string(ip) }
-        if let device = request.deviceID { transaction["device_id"] = .string(device) }
-        if let country = request.country { transaction["billing_country"] = .string(country) }
-        let verdict = try await call(fraudFunction, .object(transaction))
-        guard case .number(let scoreText)? = verdict["score"], let score = Double(scoreText),
-            let tierText = verdict["tier"]?.stringValue, let tier = RiskTier(rawValue: tierText)
-        else {
-            throw FunctionError(.unavailable, "the fraud function answered without a score and tier")
-        }
-        var reasons: [String] = []
-        if case .array(let items)? = verdict["reasons"] {
-            reasons = items.compactMap { $0["code"]?.stringValue ?? $0.stringValue }
-        }
-        return Payment.Risk(score: score, tier: tier, decision: verdict["decision"]?.stringValue, reasons: reasons)
+        let token = payment.paymentMethod.tokens.sorted(by: { $0.key < $1.key }).first?.value
+        let verdict = try await call(
+            fraudFunction,
+            FraudRequest(
+                transactionID: payment.id, money: payment.money, timestamp: payment.created,
+                customerID: payment.customerID, terminalID: payment.merchantID, cardFingerprint: token,
+                billingCountry: request.country, ip: request.ip, deviceID: request.deviceID))
+        return Payment.Risk(
+            score: verdict.score, tier: verdict.tier, decision: verdict.decision.rawValue,
+            reasons: verdict.reasons.map(\.code))
     }
 
     public func route(
         _ payment: Payment, request: PaymentRequest, candidates: [String], country: String, category: String?
     ) async throws -> RouteChoice {
-        var context: [String: JSONValue] = [
-            "amount_minor": .number(String(payment.amount)), "currency": .string(payment.currency.code),
-            "method": .string(payment.paymentMethod.routeMethod), "country": .string(country),
-            "hour": .number(String(Self.hour(of: payment.created))),
-        ]
-        if let network = payment.paymentMethod.network { context["card_network"] = .string(network) }
-        if let category { context["merchant_category"] = .string(category) }
-        if let risk = payment.risk {
-            context["risk_score"] = .number(String(min(max(risk.score, 0), 1)))
-            context["risk_tier"] = .string(risk.tier.rawValue)
-        }
-        let answer = try await call(
-            routeFunction,
-            .object([
-                "context": .object(context), "gateways": .array(candidates.map(JSONValue.string)),
-                "idempotency_key": .string(payment.id),
-            ]))
-        guard let gateway = answer["gateway"]?.stringValue else {
-            throw FunctionError(.unavailable, "the route function answered without a gateway")
-        }
-        var fallbacks: [String] = []
-        if case .array(let items)? = answer["fallbacks"] { fallbacks = items.compactMap(\.stringValue) }
-        return RouteChoice(decisionID: answer["decision_id"]?.stringValue, gateway: gateway, fallbacks: fallbacks)
+        let context = RouteRequestContext(
+            money: payment.money, method: payment.paymentMethod.routeMethod, country: country,
+            hour: Self.hour(of: payment.created), cardNetwork: payment.paymentMethod.network,
+            merchantCategory: category, riskScore: payment.risk.map { min(max($0.score, 0), 1) },
+            riskTier: payment.risk?.tier)
+        let decision = try await call(
+            routeFunction, RouteRequest(context: context, gateways: candidates, idempotencyKey: payment.id))
+        return RouteChoice(decisionID: decision.decisionID, gateway: decision.gateway, fallbacks: decision.fallbacks)
     }
 
     static func hour(of time: Timestamp) -> Int {
         Int(floorDivide(time.millisecondsSinceEpoch, 3_600_000) % 24)
     }
 
-    func call(_ function: String, _ payload: JSONValue) async throws -> JSONValue {
+    func call<Call: FunctionCall>(_ function: String, _ request: Call) async throws -> Call.Answer {
         let result: LambdaInvoker.Result
         do {
-            result = try await invoker.invoke(function, payload: payload.serialized(), timeout: timeout)
+            result = try await invoker.invoke(function, payload: try request.payload().serialized(), timeout: timeout)
         } catch {
-            throw FunctionError(.unavailable, "the \(function) function could not be invoked: \(error.description)")
+            throw FunctionError(.unavailable, "the \(function) function could not be invoked: \(error)")
         }
-        let answer = (try? JSONParser().parse(result.payload)) ?? .null
         if result.functionError != nil {
+            let answer = (try? JSONParser().parse(result.payload)) ?? .null
             let message = answer["errorMessage"]?.stringValue ?? "failed"
             throw FunctionError(.unavailable, "the \(function) function failed: \(message)")
         }
-        return answer
+        do {
+            return try JSONValueDecoder(allowsUnknownKeys: true).decode(Call.Answer.self, from: result.payload)
+        } catch {
+            throw FunctionError(.unavailable, "the \(function) function's answer to \(Call.action): \(error)")
+        }
     }
 }
