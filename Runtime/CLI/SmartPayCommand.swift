@@ -179,10 +179,11 @@ extension SmartPayCommand {
 
         @Option(
             help:
-                "Gateway sandboxes on loopback when no credentials are set (localstripe for Stripe): on or off.")
+                "Payment-gateway sandboxes on loopback when no credentials are set (localstripe for Stripe): on or off."
+        )
         var sandboxes = "on"
 
-        @Option(help: "Where the gateway sandboxes' launchers are.")
+        @Option(help: "Where the payment-gateway sandboxes' launchers are.")
         var sandboxDir = "infra/sandboxes"
 
         @OptionGroup var common: CommonOptions
@@ -209,17 +210,17 @@ extension SmartPayCommand {
             options.bus.reclaimIdle = .seconds(max(1, busReclaimIdle))
             options.bus.retryBaseDelay = .milliseconds(max(1, busRetryBaseMs))
             do {
-                options.gateway.rateLimits.writes = try RateLimit.parse(rateLimitWrites)
-                options.gateway.rateLimits.reads = try RateLimit.parse(rateLimitReads)
-                options.gateway.rateLimits.perIP = try RateLimit.parse(rateLimitIp)
-                options.gateway.rateLimits.global = try RateLimit.parse(rateLimitGlobal)
+                options.apiGuard.rateLimits.writes = try RateLimit.parse(rateLimitWrites)
+                options.apiGuard.rateLimits.reads = try RateLimit.parse(rateLimitReads)
+                options.apiGuard.rateLimits.perIP = try RateLimit.parse(rateLimitIp)
+                options.apiGuard.rateLimits.global = try RateLimit.parse(rateLimitGlobal)
             } catch {
                 fail(usage: "smartpay serve: \(error)")
             }
-            options.gateway.requestLimits.maximumBodyBytes = maxBodyBytes
-            options.gateway.requestLimits.maximumHeaderBytes = maxHeaderBytes
-            options.gateway.requestLimits.maximumJSONDepth = maxJsonDepth
-            options.gateway.jwks = jwks
+            options.apiGuard.requestLimits.maximumBodyBytes = maxBodyBytes
+            options.apiGuard.requestLimits.maximumHeaderBytes = maxHeaderBytes
+            options.apiGuard.requestLimits.maximumJSONDepth = maxJsonDepth
+            options.apiGuard.jwks = jwks
             do {
                 try await SmartPayRuntime.Serve.run(options, logger: logger) { ports in
                     // A line a script can wait for.

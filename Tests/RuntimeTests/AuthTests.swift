@@ -166,7 +166,7 @@ struct JWTVerifierTests {
     }
 }
 
-@Suite("Identity and limits at the gateway, through smartpay serve", .serialized)
+@Suite("Identity and limits at the API, through smartpay serve", .serialized)
 struct GatewayAuthTests {
     static let body = #"{"amount": 1000, "currency": "USD", "parts_bps": [5000, 5000], "echo_identity": true}"#
 

@@ -13,7 +13,7 @@ struct AWSEndpointService: Service {
         let bus = try await wiring.bus.value
         EventsEndpoint(admin: BusAdmin(template: wiring.template, redis: bus.redis)).addRoutes(to: router)
         if let webSocket = try await wiring.webSocket.value {
-            ConnectionsEndpoint(gateway: webSocket).addRoutes(to: router)
+            ConnectionsEndpoint(server: webSocket).addRoutes(to: router)
         }
         let options = wiring.options
         let application = Application(

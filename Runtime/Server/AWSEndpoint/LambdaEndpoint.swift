@@ -20,7 +20,7 @@ struct LambdaEndpoint: Sendable {
                     "Function not found: arn:aws:lambda:\(TemplateParser.region):\(TemplateParser.account):function:\(requested)"
                 )
             }
-            guard let body = try? await request.body.collect(upTo: HTTPAPIGateway.maximumBodyBytes) else {
+            guard let body = try? await request.body.collect(upTo: HTTPAPI.maximumBodyBytes) else {
                 return Self.error(
                     .contentTooLarge, "RequestTooLargeException",
                     "Request must be smaller than 6291456 bytes for the InvokeFunction operation")

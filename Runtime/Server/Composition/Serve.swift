@@ -27,8 +27,8 @@ public struct ServeOptions: Sendable {
     public var stateDirectory = ".smartpay"
     public var binaryDirectory: URL
     public var bus = EventBusOptions()
-    /// Identity and limits at the gateway.
-    public var gateway = GatewayGuardOptions()
+    /// Identity and limits in front of the HTTP and WebSocket APIs.
+    public var apiGuard = APIGuardOptions()
     /// The WebSocket API (when the template declares one).
     public var webSocket = WebSocketOptions()
     /// Start the payment gateways' local sandboxes when no credentials are configured.

@@ -12,12 +12,12 @@ final class ServeWiring: Sendable {
     let quietLogger: Logger
 
     let redisURL = Handoff<String>()
-    let sandboxes = Handoff<GatewaySandboxes>()
+    let sandboxes = Handoff<PaymentGatewaySandboxes>()
     let platform = Handoff<Platform>()
-    let apiGuard = Handoff<GatewayGuard>()
+    let apiGuard = Handoff<APIGuard>()
     let bus = Handoff<EventBus>()
     /// The WebSocket API, nil when the template declares none.
-    let webSocket = Handoff<WebSocketGateway?>()
+    let webSocket = Handoff<WebSocketAPIServer?>()
     let apiPort = Handoff<Int>()
     let awsPort = Handoff<Int>()
     let webSocketPort = Handoff<Int?>()

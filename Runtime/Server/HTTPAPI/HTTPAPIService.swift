@@ -15,19 +15,19 @@ struct HTTPAPIService: Service {
         let guardian = try await wiring.apiGuard.produce { [wiring] in
             let redisURL = try await wiring.redisURL.value
             do {
-                return try GatewayGuard(
-                    template: wiring.template, options: options.gateway,
+                return try APIGuard(
+                    template: wiring.template, options: options.apiGuard,
                     redis: try RedisClient(url: redisURL, maximumConnections: 16),
                     development: try DevelopmentIdentity.load(stateDirectory: options.stateDirectory),
                     apiKeySecret: try APIKeyStore.secret(
                         environment: ProcessInfo.processInfo.environment, stateDirectory: options.stateDirectory))
             } catch {
-                throw RuntimeError("cannot set up identity and limits at the gateway: \(error)")
+                throw RuntimeError("cannot set up identity and limits for the APIs: \(error)")
             }
         }
         let bus = try await wiring.bus.value
-        let router = Router(context: GatewayRequestContext.self)
-        HTTPAPIGateway(platform: platform, guardian: guardian, extraMetrics: { bus.render() }).addRoutes(to: router)
+        let router = Router(context: APIRequestContext.self)
+        HTTPAPI(platform: platform, guardian: guardian, extraMetrics: { bus.render() }).addRoutes(to: router)
         let application = Application(
             router: router,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "smartpay"),

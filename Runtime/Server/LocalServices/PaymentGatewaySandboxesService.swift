@@ -10,7 +10,7 @@ struct PaymentGatewaySandboxesService: Service {
     func run() async throws {
         // Only a template with the pay function needs payment gateways.
         let needsGateways = wiring.template.functions.values.contains { $0.binary == "pay" }
-        let sandboxes = await GatewaySandboxes.start(
+        let sandboxes = await PaymentGatewaySandboxes.start(
             .init(enabled: wiring.options.sandboxes && needsGateways, directory: wiring.options.sandboxDirectory),
             environment: ProcessInfo.processInfo.environment, logger: wiring.logger)
         wiring.sandboxes.succeed(sandboxes)

@@ -12,7 +12,7 @@ import SmartPayCore
 /// AWS CLI's `apigatewaymanagementapi` with `--endpoint-url`) and on the WebSocket port itself, where
 /// `https://{domainName}/{stage}` points, with or without the stage in the path.
 struct ConnectionsEndpoint: Sendable {
-    let gateway: WebSocketGateway
+    let server: WebSocketAPIServer
 
     func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         for prefix in ["", "/:stage"] {
@@ -30,7 +30,7 @@ struct ConnectionsEndpoint: Sendable {
     }
 
     private func post(_ request: Request, id: String) async throws -> Response {
-        let limit = gateway.options.maximumMessageBytes
+        let limit = server.options.maximumMessageBytes
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: limit)
@@ -38,7 +38,7 @@ struct ConnectionsEndpoint: Sendable {
             return LambdaEndpoint.error(
                 .contentTooLarge, "PayloadTooLargeException", "Data exceeds the maximum of \(limit) bytes")
         }
-        guard let connection = gateway.connections[Self.decoded(id)] else { return Self.gone(id) }
+        guard let connection = server.connections[Self.decoded(id)] else { return Self.gone(id) }
         do {
             try await connection.send(Array(buffer: body))
         } catch {
@@ -52,7 +52,7 @@ struct ConnectionsEndpoint: Sendable {
     /// `WEBSOCKET_BATCH_POST=on`): `{"connectionIds": [...], "data": "text"}` (or `"dataBase64"`) sends the same
     /// data to up to 10,000 connections in one request and answers `{"delivered": n, "gone": [ids]}`.
     private func postBatch(_ request: Request) async throws -> Response {
-        let limit = gateway.options.maximumMessageBytes
+        let limit = server.options.maximumMessageBytes
         guard let body = try? await request.body.collect(upTo: Self.maximumBatchBytes),
             case .object(let fields)? = try? JSONParser().parse(Array(buffer: body)),
             case .array(let idValues)? = fields["connectionIds"]
@@ -82,7 +82,7 @@ struct ConnectionsEndpoint: Sendable {
         var live: [LiveConnection] = []
         var gone: [String] = []
         for id in ids {
-            if let connection = gateway.connections[id] { live.append(connection) } else { gone.append(id) }
+            if let connection = server.connections[id] { live.append(connection) } else { gone.append(id) }
         }
         gone += await LiveConnection.broadcast(LiveConnection.frame(data), to: live)
         let now = Timestamp.now()
@@ -99,7 +99,7 @@ struct ConnectionsEndpoint: Sendable {
     static let maximumBatchBytes = 2 * 1024 * 1024
 
     private func get(id: String) -> Response {
-        guard let connection = gateway.connections[Self.decoded(id)] else { return Self.gone(id) }
+        guard let connection = server.connections[Self.decoded(id)] else { return Self.gone(id) }
         let body = JSONValue.object([
             "connectedAt": .string(connection.connectedAt.description),
             "identity": .object([
@@ -113,8 +113,8 @@ struct ConnectionsEndpoint: Sendable {
     }
 
     private func delete(id: String) async -> Response {
-        guard let connection = gateway.connections[Self.decoded(id)] else { return Self.gone(id) }
-        gateway.connections.remove(connection.id)
+        guard let connection = server.connections[Self.decoded(id)] else { return Self.gone(id) }
+        server.connections.remove(connection.id)
         await connection.close(code: .normalClosure, reason: "Connection deleted through the management API")
         return Response(status: .noContent)
     }

@@ -4,7 +4,7 @@ import NIOWebSocket
 import SmartPayCore
 import Synchronization
 
-/// One open WebSocket connection as the gateway holds it: its socket's writer and what API Gateway reports about
+/// One open WebSocket connection as the WebSocket API holds it: its socket's writer and what API Gateway reports about
 /// it (`GET /@connections/{id}`).
 final class LiveConnection: Sendable {
     let id: String
@@ -17,7 +17,7 @@ final class LiveConnection: Sendable {
     /// The socket itself: posted data is written to it as a frame on its event loop, beside the handler's writer.
     let channel: any Channel
     private let lastActive: Atomic<Int64>
-    /// Why the gateway closed it (idle, duration, DELETE), for `$disconnect`'s `disconnectReason`.
+    /// Why the WebSocket API closed it (idle, duration, DELETE), for `$disconnect`'s `disconnectReason`.
     let closedBy = Mutex<(code: Int, reason: String)?>(nil)
 
     init(
@@ -85,7 +85,7 @@ final class LiveConnection: Sendable {
     }
 }
 
-/// The gateway's open connections by id.
+/// The WebSocket API's open connections by id.
 final class LiveConnections: Sendable {
     private let table = Mutex<[String: LiveConnection]>([:])
 

@@ -14,9 +14,9 @@ struct WebSocketAPIService: Service {
             wiring.webSocketPort.succeed(nil)
             return await untilShutdown()
         }
-        let gateway: WebSocketGateway
+        let server: WebSocketAPIServer
         do {
-            gateway = WebSocketGateway(
+            server = WebSocketAPIServer(
                 api: spec, platform: try await wiring.platform.value, guardian: try await wiring.apiGuard.value,
                 redis: try RedisClient(url: try await wiring.redisURL.value, maximumConnections: 16),
                 options: wiring.options.webSocket, logger: wiring.logger)
@@ -24,12 +24,12 @@ struct WebSocketAPIService: Service {
             wiring.webSocket.fail(error)
             throw error
         }
-        wiring.webSocket.succeed(gateway)
-        let application = gateway.application(
+        wiring.webSocket.succeed(server)
+        let application = server.application(
             host: wiring.options.host, onRunning: { [wiring] in wiring.webSocketPort.succeed($0) },
             logger: wiring.quietLogger)
         try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { await cancelWhenGracefulShutdown { await gateway.sweep() } }
+            group.addTask { await cancelWhenGracefulShutdown { await server.sweep() } }
             do {
                 try await application.run()
             } catch {

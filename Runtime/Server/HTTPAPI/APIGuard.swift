@@ -8,8 +8,8 @@ import SmartPayRedis
 import SmartPayTemplate
 import Synchronization
 
-/// How the gateway checks identity and limits (`smartpay serve`'s options).
-public struct GatewayGuardOptions: Sendable {
+/// How the APIs check identity and limits (`smartpay serve`'s options).
+public struct APIGuardOptions: Sendable {
     public var rateLimits = RateLimitPolicy()
     public var requestLimits = RequestLimits()
     /// A JWKS file or URL for authorizers whose issuer is not the development issuer; by default such an
@@ -21,7 +21,7 @@ public struct GatewayGuardOptions: Sendable {
 
 /// Identity and limits before any function runs: request limits, the route's JWT authorizer (or a merchant API
 /// key), then the rate limiter's three tiers. What it lets through carries API Gateway's `requestContext.authorizer`.
-final class GatewayGuard: Sendable {
+final class APIGuard: Sendable {
     let development: DevelopmentIdentity
     let apiKeys: APIKeyStore
     let limiter: RateLimiter
@@ -35,7 +35,7 @@ final class GatewayGuard: Sendable {
     private static let cacheLimit = 10_000
 
     init(
-        template: Template, options: GatewayGuardOptions, redis: RedisClient, development: DevelopmentIdentity,
+        template: Template, options: APIGuardOptions, redis: RedisClient, development: DevelopmentIdentity,
         apiKeySecret: [UInt8]
     ) throws(AuthConfigurationError) {
         self.development = development

@@ -11,7 +11,7 @@ import SmartPayIO
 ///   `AMAZON_PAY_PUBLIC_KEY_ID` is set, in which case the `AMAZON_PAY_*` settings pass through.
 /// - Solana: `infra/sandboxes/solana_sandbox.py` (a JSON-RPC node over LiteSVM) with a funded receiving wallet,
 ///   unless `SOLANA_RPC_URL` is set, in which case the `SOLANA_*` settings pass through.
-final class GatewaySandboxes: @unchecked Sendable {
+final class PaymentGatewaySandboxes: @unchecked Sendable {
     // @unchecked: `processes` is filled by `start` and emptied by `stop`, called in order by `Serve`.
     private var processes: [(String, Subprocess)] = []
     /// Files the sandboxes wrote for the functions (the Amazon Pay sandbox's private key), removed at stop.
@@ -89,9 +89,9 @@ final class GatewaySandboxes: @unchecked Sendable {
     }
 
     static func start(_ options: Options, environment outer: [String: String], logger: Logger) async
-        -> GatewaySandboxes
+        -> PaymentGatewaySandboxes
     {
-        let sandboxes = GatewaySandboxes()
+        let sandboxes = PaymentGatewaySandboxes()
         for gateway in gateways() {
             if let credential = outer[gateway.credential], !credential.isEmpty {
                 let settings = outer.filter { $0.key.hasPrefix(gateway.prefix) }

@@ -8,16 +8,16 @@ import SmartPayTemplate
 
 /// The HTTP API as API Gateway runs it with payload format 2.0: a request on a template route becomes a proxy
 /// event, the function's answer becomes the response.
-struct HTTPAPIGateway: Sendable {
+struct HTTPAPI: Sendable {
     static let maximumBodyBytes = 6 * 1024 * 1024
 
     let platform: Platform
     /// Identity and limits; nil serves every route open and unlimited (`smartpay invoke`'s platform, tests).
-    var guardian: GatewayGuard?
+    var guardian: APIGuard?
     /// More Prometheus text for `/metrics` (the event bus's).
     var extraMetrics: @Sendable () -> String = { "" }
 
-    func addRoutes(to router: Router<GatewayRequestContext>) {
+    func addRoutes(to router: Router<APIRequestContext>) {
         router.get("/health") { _, _ -> Response in
             Self.json(.ok, ["status": .string("ok")])
         }
@@ -47,9 +47,9 @@ struct HTTPAPIGateway: Sendable {
 
 /// Matches every request against the template's routes before the router's own (health, metrics) fall through.
 struct RouteDispatcher: RouterMiddleware {
-    typealias Context = GatewayRequestContext
+    typealias Context = APIRequestContext
     let platform: Platform
-    let guardian: GatewayGuard?
+    let guardian: APIGuard?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -64,7 +64,7 @@ struct RouteDispatcher: RouterMiddleware {
             if path == "/health" || path == "/metrics" || path == "/.well-known/jwks.json" {
                 return try await next(request, context)
             }
-            return HTTPAPIGateway.json(
+            return HTTPAPI.json(
                 .notFound, ["message": .string("Not Found"), "error": .string("no route for \(method) \(path)")])
         }
         do {
@@ -72,15 +72,15 @@ struct RouteDispatcher: RouterMiddleware {
         } catch {
             return Self.refuse(error)
         }
-        let limit = guardian?.limits.maximumBodyBytes ?? HTTPAPIGateway.maximumBodyBytes
+        let limit = guardian?.limits.maximumBodyBytes ?? HTTPAPI.maximumBodyBytes
         guard let buffer = try? await request.body.collect(upTo: limit) else {
-            return HTTPAPIGateway.json(
+            return HTTPAPI.json(
                 .contentTooLarge,
                 ["message": .string("Request Entity Too Large"), "error": .string("the body is over \(limit) bytes")])
         }
         let body = Array(buffer: buffer)
         var rateHeaders: HTTPFields = [:]
-        var principal: GatewayGuard.Principal?
+        var principal: APIGuard.Principal?
         if let guardian {
             do {
                 try guardian.checkBody(body, contentType: request.headers[.contentType])
@@ -97,8 +97,8 @@ struct RouteDispatcher: RouterMiddleware {
         return response
     }
 
-    private static func refuse(_ refusal: GatewayGuard.Refusal) -> Response {
-        var response = HTTPAPIGateway.json(
+    private static func refuse(_ refusal: APIGuard.Refusal) -> Response {
+        var response = HTTPAPI.json(
             refusal.status, ["message": .string(refusal.message), "error": .string(refusal.reason)])
         for field in refusal.headers { response.headers.append(field) }
         return response
@@ -115,19 +115,19 @@ struct RouteDispatcher: RouterMiddleware {
         do {
             record = try await platform.invoke(function: route.function, payload: event.serialized())
         } catch FunctionPool.Refusal.tooManyRequests {
-            return HTTPAPIGateway.json(.tooManyRequests, ["message": .string("Too Many Requests")])
+            return HTTPAPI.json(.tooManyRequests, ["message": .string("Too Many Requests")])
         } catch {
-            return HTTPAPIGateway.json(.serviceUnavailable, ["message": .string("Service Unavailable")])
+            return HTTPAPI.json(.serviceUnavailable, ["message": .string("Service Unavailable")])
         }
         switch record.outcome {
         case .response(let bytes):
             return Self.response(from: bytes)
         case .timeout:
-            return HTTPAPIGateway.json(.gatewayTimeout, ["message": .string("Endpoint request timed out")])
+            return HTTPAPI.json(.gatewayTimeout, ["message": .string("Endpoint request timed out")])
         default:
             let document = record.outcome.errorDocument(requestID: record.requestID)
             let detail = document.flatMap { try? JSONParser().parse($0.document) } ?? .null
-            return HTTPAPIGateway.json(.badGateway, ["message": .string("Internal Server Error"), "error": detail])
+            return HTTPAPI.json(.badGateway, ["message": .string("Internal Server Error"), "error": detail])
         }
     }
 
@@ -135,7 +135,7 @@ struct RouteDispatcher: RouterMiddleware {
         request: Request, route: HTTPRoute, parameters: [String: String], body: [UInt8], remote: String,
         authorizer: JSONValue? = nil
     ) -> JSONValue {
-        var folded = HTTPAPIGateway.foldedHeaders(request.headers)
+        var folded = HTTPAPI.foldedHeaders(request.headers)
         // Payload format 2.0 moves cookies out of the headers into their own list.
         let cookies: [JSONValue] = request.headers[values: .cookie].flatMap { value in
             value.split(separator: ";").map { JSONValue.string($0.trimmingCharacters(in: .whitespaces)) }
@@ -143,7 +143,7 @@ struct RouteDispatcher: RouterMiddleware {
         folded.removeValue(forKey: "cookie")
         let headers = folded.mapValues(JSONValue.string)
         let query = request.uri.query ?? ""
-        let queryParameters = HTTPAPIGateway.queryParameters(query).mapValues(JSONValue.string)
+        let queryParameters = HTTPAPI.queryParameters(query).mapValues(JSONValue.string)
         let now = Timestamp.now()
         let textual = String(validating: body, as: UTF8.self)
         var requestContext: [String: JSONValue] = [
@@ -217,7 +217,7 @@ struct RouteDispatcher: RouterMiddleware {
 }
 
 /// The request's parts as API Gateway hands them to a function, for the HTTP and WebSocket APIs' events.
-extension HTTPAPIGateway {
+extension HTTPAPI {
     /// Header fields by lower-case name, repeated ones joined with commas, as API Gateway hands them on.
     static func foldedHeaders(_ fields: HTTPFields) -> [String: String] {
         var headers: [String: String] = [:]

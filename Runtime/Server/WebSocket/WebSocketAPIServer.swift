@@ -34,12 +34,12 @@ public struct WebSocketOptions: Sendable {
 /// by `RouteSelectionExpression` (`$request.body.action`) to its route or `$default`, and the end of a socket runs
 /// `$disconnect`. Handlers receive API Gateway's WebSocket event shape. Open connections are registered in Redis
 /// (`ConnectionKeys`) and reachable through the `@connections` management API (`ConnectionsEndpoint`).
-final class WebSocketGateway: Sendable {
+final class WebSocketAPIServer: Sendable {
     typealias Handler = WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>
 
     let api: WebSocketAPISpec
     let platform: Platform
-    let guardian: GatewayGuard
+    let guardian: APIGuard
     let redis: RedisClient
     let options: WebSocketOptions
     let logger: Logger
@@ -49,7 +49,7 @@ final class WebSocketGateway: Sendable {
     private let apiID: String
 
     init(
-        api: WebSocketAPISpec, platform: Platform, guardian: GatewayGuard, redis: RedisClient,
+        api: WebSocketAPISpec, platform: Platform, guardian: APIGuard, redis: RedisClient,
         options: WebSocketOptions, logger: Logger
     ) {
         self.api = api
@@ -66,7 +66,7 @@ final class WebSocketGateway: Sendable {
         -> some ApplicationProtocol
     {
         let router = Router()
-        ConnectionsEndpoint(gateway: self).addRoutes(to: router)
+        ConnectionsEndpoint(server: self).addRoutes(to: router)
         router.get("/") { _, _ in Self.upgradeRequired() }
         router.get("/:stage") { _, _ in Self.upgradeRequired() }
         var http1 = HTTP1Channel.Configuration()
@@ -88,7 +88,7 @@ final class WebSocketGateway: Sendable {
     }
 
     private static func upgradeRequired() -> Response {
-        HTTPAPIGateway.json(
+        HTTPAPI.json(
             .upgradeRequired, ["message": .string("this is a WebSocket API: connect with Upgrade: websocket")])
     }
 
@@ -126,9 +126,9 @@ final class WebSocketGateway: Sendable {
         let target = head.path ?? "/"
         let path = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
         guard path == "/" || path == "/\(api.stage)" else { return refuse(404, message: "Not Found") }
-        let query = HTTPAPIGateway.queryParameters(
+        let query = HTTPAPI.queryParameters(
             target.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? "")
-        let headers = HTTPAPIGateway.foldedHeaders(head.headerFields)
+        let headers = HTTPAPI.foldedHeaders(head.headerFields)
         let sourceIP = channel.remoteAddress?.ipAddress ?? ""
         let userAgent = headers["user-agent"] ?? ""
 

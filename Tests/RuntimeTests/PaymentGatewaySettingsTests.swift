@@ -21,7 +21,7 @@ struct GatewaySettingsTests {
             "SMARTPAY_API_KEY_SECRET": "0123456789abcdef0123456789abcdef", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI",
             "HOME": "/home/smartpay", "STRIPE": "no prefix of a setting",
         ]
-        let sandboxes = await GatewaySandboxes.start(
+        let sandboxes = await PaymentGatewaySandboxes.start(
             .init(enabled: false), environment: gateways.merging(others) { $1 }, logger: Self.logger)
         #expect(sandboxes.environment == gateways)
         #expect(sandboxes.endpoints == ["stripe": "http://127.0.0.1:12111", "solana": "http://127.0.0.1:8899"])
@@ -34,7 +34,8 @@ struct GatewaySettingsTests {
             "AMAZON_PAY_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----", "SOLANA_RECIPIENT": "9xQeWvG816bUx9EPjHmaT23yv",
             "STRIPE_API_KEY": "", "SOLANA_RPC_URL": "",
         ]
-        let sandboxes = await GatewaySandboxes.start(.init(enabled: false), environment: outer, logger: Self.logger)
+        let sandboxes = await PaymentGatewaySandboxes.start(
+            .init(enabled: false), environment: outer, logger: Self.logger)
         #expect(sandboxes.environment.isEmpty)
     }
 }

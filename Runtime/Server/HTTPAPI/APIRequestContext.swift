@@ -3,7 +3,7 @@ import NIOCore
 
 /// The HTTP API's per-request context: Hummingbird's core context plus the caller's address, which becomes the
 /// proxy event's `requestContext.http.sourceIp`.
-struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext {
+struct APIRequestContext: RequestContext, RemoteAddressRequestContext {
     var coreContext: CoreRequestContextStorage
     let remoteAddress: SocketAddress?
 
