@@ -77,6 +77,8 @@ struct StateMachineTests {
             (#""payment_method": {"type": "crypto", "chain": "ethereum"}"#, "payment_method.chain"),
             (#""payment_method": "card""#, "payment_method"), (#""metadata": {"k": 5}"#, "metadata.k"),
             (#""idempotency_key": """#, "idempotency_key"),
+            (#""amuont": 5"#, "amuont"),
+            (#""payment_method": {"type": "card", "token": "pm_x", "tokn": "y"}"#, "payment_method.tokn"),
         ])
     func badInput(override: String, field: String) throws {
         var fields = try JSONParser().parse(Array(Self.valid.utf8)).objectValue!
@@ -88,6 +90,18 @@ struct StateMachineTests {
             Issue.record("\(override) was accepted")
         } catch {
             #expect(error.field == field, "\(override): \(error.message)")
+        }
+    }
+
+    @Test("a misspelt field beside the right one is a 400 naming it, as Stripe's parameter_unknown")
+    func unknownField() throws {
+        let text = Self.valid.replacingOccurrences(of: #""amount": 2000"#, with: #""amount": 2000, "amuont": 5"#)
+        do {
+            _ = try Self.request(text)
+            Issue.record("the misspelt field was accepted")
+        } catch {
+            #expect(error.code == .invalidRequest && error.code.httpStatus == 400)
+            #expect(error.message.hasPrefix("amuont: unknown field; expected one of amount, country, currency"))
         }
     }
 

@@ -77,6 +77,12 @@ struct PayServeTests {
             #expect([400, 422].contains(refused.status), "\(file)")
             #expect((json(refused)["error"] as? [String: Any])?["field"] as? String == field, "\(file)")
         }
+        // A misspelt field beside the right one is refused by name (Stripe's parameter_unknown), not ignored.
+        let misspelt = try await request(
+            platform, "POST", "/pay", token: merchant,
+            body: card.replacingOccurrences(of: #""amount":"#, with: #""amuont": 5, "amount":"#))
+        #expect(misspelt.status == 400, "\(String(decoding: misspelt.body, as: UTF8.self))")
+        #expect((json(misspelt)["error"] as? [String: Any])?["field"] as? String == "amuont")
         let declined = try await request(
             platform, "POST", "/pay", token: merchant,
             body: try example("card-declined.json"))

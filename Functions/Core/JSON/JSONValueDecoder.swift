@@ -340,5 +340,10 @@ public struct UnknownFieldError: Error, Sendable, Equatable, CustomStringConvert
     /// The fields the type declares at that level.
     public let known: [String]
 
+    public init(path: String, known: [String]) {
+        self.path = path
+        self.known = known
+    }
+
     public var description: String { "\(path): unknown field; expected one of \(known.joined(separator: ", "))" }
 }

@@ -22,6 +22,14 @@ public enum FieldRule {
         if let value { try text(value, field, maximum: maximum) }
     }
 
+    /// An ISO 3166 alpha-2 country code when present.
+    public static func country(_ value: String?, _ field: String) throws(FunctionError) {
+        guard let value else { return }
+        guard value.utf8.count == 2, value.utf8.allSatisfy({ (65...90).contains($0) || (97...122).contains($0) }) else {
+            throw FunctionError.validation(field, "expected an ISO 3166 alpha-2 country code, got \"\(value)\"")
+        }
+    }
+
     /// More than zero minor units (or tokens).
     public static func positive(_ value: Int64, _ field: String) throws(FunctionError) {
         guard value > 0 else { throw FunctionError.validation(field, "must be positive, got \(value)") }

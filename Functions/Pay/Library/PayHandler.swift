@@ -18,10 +18,57 @@ import SmartPaySolana
 ///
 /// Configuration: `REDIS_URL`; gateways — `STRIPE_API_KEY`, `STRIPE_API_BASE`, `AMAZON_PAY_*` (see `amazonPay`), `SOLANA_*` (see `solana`); siblings — `PAY_FRAUD_FUNCTION`
 /// (`fraud`), `PAY_ROUTE_FUNCTION` (`route`), `AWS_ENDPOINT_URL_LAMBDA`; policy — see `PaySettings`, `Compliance`.
-public struct PayHandler: FunctionHandler {
-    public typealias Event = JSONValue
-
-    public typealias Output = JSONOutput
+public struct PayHandler: RoutedFunction {
+    public static let routes = FunctionRoutes<PayHandler>(defaultAction: "pay") { routes in
+        routes.http("POST /pay", body: JSONValue.self) { pay, body, request, context in
+            try await pay.pay(
+                body, caller: Caller(identity: request.identity), headerKey: request.header("idempotency-key"),
+                context: context)
+        }
+        routes.http("GET /payments/{id}", body: EmptyBody.self) { pay, _, request, _ in
+            try await pay.get(request.pathParameters["id"] ?? "", Caller(identity: request.identity))
+        }
+        routes.http("GET /payments", body: EmptyBody.self) { pay, _, request, _ in
+            try await pay.list(
+                try PayAction.ListQuery(query: request.queryStringParameters), Caller(identity: request.identity))
+        }
+        routes.http("POST /payments/{id}/refund", body: PayAction.Refund.self) { pay, body, request, context in
+            try await pay.refund(request.pathParameters["id"] ?? "", body, Caller(identity: request.identity), context)
+        }
+        routes.http("POST /payments/{id}/cancel", body: PayAction.Cancel.self) { pay, body, request, context in
+            try await pay.cancel(request.pathParameters["id"] ?? "", body, Caller(identity: request.identity), context)
+        }
+        routes.event(PaymentChainWatch.self) { pay, watch, _, context in
+            let chain = try await pay.service.watch(
+                paymentID: watch.paymentID, sequence: watch.watch, logger: context.logger)
+            return JSONValue.object([
+                "payment_id": .string(watch.paymentID),
+                "state": chain.map { .string($0.state.rawValue) } ?? .string("stale"),
+            ])
+        }
+        // Direct invocations are the platform's (trusted callers, `smartpay invoke`): a merchant's view.
+        routes.action("pay", body: JSONValue.self) { pay, body, context in
+            try await pay.pay(body, caller: Caller(audience: .merchant), headerKey: nil, context: context)
+        }
+        routes.action("get", body: PayAction.Lookup.self) { pay, body, _ in
+            try await pay.get(body.id, Caller(audience: .merchant))
+        }
+        routes.action("list", body: PayAction.ListQuery.self) { pay, body, _ in
+            try await pay.list(body, Caller(audience: .merchant))
+        }
+        routes.action("refund", body: PayAction.Refund.self) { pay, body, context in
+            try await pay.refund(try Self.id(body.id), body, Caller(audience: .merchant), context)
+        }
+        routes.action("cancel", body: PayAction.Cancel.self) { pay, body, context in
+            try await pay.cancel(try Self.id(body.id), body, Caller(audience: .merchant), context)
+        }
+        routes.action("merchant.save", body: PayAction.MerchantUpdate.self) { pay, body, _ in
+            try await pay.saveMerchant(body)
+        }
+        routes.action("customer.save", body: PayAction.CustomerUpdate.self) { pay, body, _ in
+            try await pay.saveCustomer(body)
+        }
+    }
 
     public let service: PayService
 
@@ -139,70 +186,13 @@ public struct PayHandler: FunctionHandler {
             watchInterval: .milliseconds(try configuration.integer("SOLANA_WATCH_INTERVAL_MS", default: 1000)))
     }
 
-    public func handle(_ event: JSONValue, context: InvocationContext) async throws -> Output {
-        switch context.source {
-        case .httpAPI(let request):
-            let caller = Caller(identity: request.identity)
-            if request.method == "GET" {
-                if let id = request.pathParameters["id"] { return try await get(id, caller) }
-                let query = request.queryStringParameters
-                return try await list(
-                    customerID: query["customer_id"], merchantID: query["merchant_id"], limit: query["limit"],
-                    startingAfter: query["starting_after"], caller: caller)
-            }
-            if let id = request.pathParameters["id"] {
-                if request.path.hasSuffix("/refund") { return try await refund(id, event, caller, context) }
-                if request.path.hasSuffix("/cancel") { return try await cancel(id, event, caller, context) }
-                throw FunctionError.notFound("no such action on a payment: \(request.path)")
-            }
-            return try await pay(event, caller: caller, headerKey: request.header("idempotency-key"), context: context)
-        case .eventBridge(let envelope):
-            guard envelope.detailType == PayService.watchDetailType else {
-                throw FunctionError(
-                    .invalidRequest, "pay handles \(PayService.watchDetailType) events, not \(envelope.detailType)")
-            }
-            let fields = try EventFields(event, what: "a watch event")
-            let id = try fields.string("payment_id", required: true)!
-            guard case .number(let text)? = fields["watch"], let sequence = Int(text) else {
-                throw FunctionError.validation("watch", "expected the watch's sequence number")
-            }
-            let chain = try await service.watch(paymentID: id, sequence: sequence, logger: context.logger)
-            return Output(
-                body: .object([
-                    "payment_id": .string(id), "state": chain.map { .string($0.state.rawValue) } ?? .string("stale"),
-                ]), httpStatus: 200, httpHeaders: [:])
-        case .webSocket:
-            throw FunctionError(.invalidRequest, "pay is not a WebSocket route's integration")
-        case .direct:
-            let fields = try EventFields(event, what: "a payment or an action")
-            let caller = Caller(audience: .merchant)
-            let action = try fields.string("action", maximum: 32) ?? "pay"
-            func id() throws(FunctionError) -> String { try fields.string("id", required: true)! }
-            switch action {
-            case "pay": return try await pay(event, caller: caller, headerKey: nil, context: context)
-            case "get": return try await get(try id(), caller)
-            case "list":
-                return try await list(
-                    customerID: try fields.string("customer_id"), merchantID: try fields.string("merchant_id"),
-                    limit: try fields["limit"].map { value throws(FunctionError) in
-                        guard case .number(let text) = value else {
-                            throw FunctionError.validation("limit", "expected an integer")
-                        }
-                        return text
-                    }, startingAfter: try fields.string("starting_after"), caller: caller)
-            case "refund": return try await refund(try id(), event, caller, context)
-            case "cancel": return try await cancel(try id(), event, caller, context)
-            case "merchant.save": return try await saveMerchant(fields)
-            case "customer.save": return try await saveCustomer(fields)
-            default:
-                throw FunctionError.validation(
-                    "action",
-                    "expected pay, get, list, refund, cancel, merchant.save or customer.save, got \"\(action)\"")
-            }
-        }
+    static func id(_ given: String?) throws(FunctionError) -> String {
+        guard let given else { throw FunctionError.validation("id", "is required") }
+        return given
     }
 
-    func pay(_ event: JSONValue, caller: Caller, headerKey: String?, context: InvocationContext) async throws -> Output
+    func pay(_ event: JSONValue, caller: Caller, headerKey: String?, context: InvocationContext) async throws
+        -> JSONOutput
     {
         let request = try PaymentRequest(json: event, identity: caller.identity, headerKey: headerKey)
         let answer = try await service.pay(
@@ -210,89 +200,65 @@ public struct PayHandler: FunctionHandler {
         var headers: [String: String] = [:]
         if let key = request.idempotencyKey { headers["idempotency-key"] = key }
         if answer.replayed { headers["idempotent-replayed"] = "true" }
-        return Output(body: answer.body, httpStatus: answer.status, httpHeaders: headers)
+        return JSONOutput(body: answer.body, httpStatus: answer.status, httpHeaders: headers)
     }
 
-    func get(_ id: String, _ caller: Caller) async throws -> Output {
-        let payment = try await service.get(id, caller: caller)
-        return Output(body: PaymentView.render(payment, for: caller), httpStatus: 200, httpHeaders: [:])
+    func get(_ id: String, _ caller: Caller) async throws -> JSONValue {
+        PaymentView.render(try await service.get(id, caller: caller), for: caller)
     }
 
-    func list(customerID: String?, merchantID: String?, limit: String?, startingAfter: String?, caller: Caller)
-        async throws -> Output
+    func list(_ query: PayAction.ListQuery, _ caller: Caller) async throws -> JSONValue {
+        let page = try await service.list(
+            customerID: query.customerID, merchantID: query.merchantID, limit: query.limit ?? 10,
+            startingAfter: query.startingAfter, caller: caller)
+        return .object([
+            "object": .string("list"), "data": .array(page.payments.map { PaymentView.render($0, for: caller) }),
+            "has_more": .bool(page.hasMore),
+        ])
+    }
+
+    func refund(_ id: String, _ body: PayAction.Refund, _ caller: Caller, _ context: InvocationContext) async throws
+        -> JSONValue
     {
-        var count = 10
-        if let limit {
-            guard let parsed = Int(limit) else { throw FunctionError.validation("limit", "expected an integer 1–100") }
-            count = parsed
-        }
-        let body = try await service.list(
-            customerID: customerID, merchantID: merchantID, limit: count, startingAfter: startingAfter, caller: caller)
-        return Output(body: body, httpStatus: 200, httpHeaders: [:])
-    }
-
-    func refund(_ id: String, _ event: JSONValue, _ caller: Caller, _ context: InvocationContext) async throws -> Output
-    {
-        let fields = try EventFields(event, what: "the refund")
-        var amount: Int64?
-        if fields.has("amount") { amount = try fields.minorUnits("amount") }
-        let reason = try fields.string("reason", maximum: 500)
         let payment = try await service.refund(
-            id, amount: amount, reason: reason, caller: caller, requestID: context.requestID)
-        return Output(body: PaymentView.render(payment, for: caller), httpStatus: 200, httpHeaders: [:])
+            id, amount: body.amount?.value, reason: body.reason, caller: caller, requestID: context.requestID)
+        return PaymentView.render(payment, for: caller)
     }
 
-    func cancel(_ id: String, _ event: JSONValue, _ caller: Caller, _ context: InvocationContext) async throws -> Output
+    func cancel(_ id: String, _ body: PayAction.Cancel, _ caller: Caller, _ context: InvocationContext) async throws
+        -> JSONValue
     {
-        let fields = try EventFields(event, what: "the cancel")
-        let reason = try fields.string("reason", maximum: 500)
-        let payment = try await service.cancel(id, reason: reason, caller: caller, requestID: context.requestID)
-        return Output(body: PaymentView.render(payment, for: caller), httpStatus: 200, httpHeaders: [:])
+        let payment = try await service.cancel(id, reason: body.reason, caller: caller, requestID: context.requestID)
+        return PaymentView.render(payment, for: caller)
     }
 
-    func saveMerchant(_ fields: EventFields) async throws -> Output {
-        let id = try fields.string("merchant_id", required: true)!
+    func saveMerchant(_ update: PayAction.MerchantUpdate) async throws -> JSONValue {
+        let id = update.merchantID
         var profile = try await service.store.merchant(id) ?? service.defaultMerchant(id)
-        if fields.has("fee_bps") {
-            let bps = try fields.minorUnits("fee_bps")
-            guard (0...10_000).contains(bps) else {
-                throw FunctionError.validation("fee_bps", "expected 0–10000, got \(bps)")
-            }
-            profile.feeBasisPoints = bps
+        if let bps = update.feeBps { profile.feeBasisPoints = bps.value }
+        if let fixed = update.feeFixed { profile.feeFixed = fixed.value }
+        if let policy = update.highRisk.flatMap(MerchantProfile.HighRiskPolicy.init(rawValue:)) {
+            profile.highRisk = policy
         }
-        if fields.has("fee_fixed") {
-            let fixed = try fields.minorUnits("fee_fixed")
-            guard fixed >= 0 else { throw FunctionError.validation("fee_fixed", "must not be negative, got \(fixed)") }
-            profile.feeFixed = fixed
-        }
-        if let policy = try fields.string("high_risk", maximum: 16) {
-            guard let parsed = MerchantProfile.HighRiskPolicy(rawValue: policy) else {
-                throw FunctionError.validation("high_risk", "expected decline or review, got \"\(policy)\"")
-            }
-            profile.highRisk = parsed
-        }
-        if let country = try fields.country("country") { profile.country = country }
-        if let category = try fields.string("category", maximum: 64) { profile.category = category }
+        if let country = update.country { profile.country = country.uppercased() }
+        if let category = update.category { profile.category = category }
         try await service.store.saveMerchant(profile)
-        return Output(
-            body: .object([
-                "merchant_id": .string(id), "fee_bps": .number(String(profile.feeBasisPoints)),
-                "fee_fixed": .number(String(profile.feeFixed)), "high_risk": .string(profile.highRisk.rawValue),
-                "country": profile.country.map(JSONValue.string) ?? .null,
-                "category": profile.category.map(JSONValue.string) ?? .null,
-            ]), httpStatus: 200, httpHeaders: [:])
+        return .object([
+            "merchant_id": .string(id), "fee_bps": .number(String(profile.feeBasisPoints)),
+            "fee_fixed": .number(String(profile.feeFixed)), "high_risk": .string(profile.highRisk.rawValue),
+            "country": profile.country.map(JSONValue.string) ?? .null,
+            "category": profile.category.map(JSONValue.string) ?? .null,
+        ])
     }
 
-    func saveCustomer(_ fields: EventFields) async throws -> Output {
-        let id = try fields.string("customer_id", required: true)!
-        let level = try fields.string("kyc_level", required: true, maximum: 32)!
+    func saveCustomer(_ update: PayAction.CustomerUpdate) async throws -> JSONValue {
+        let (id, level) = (update.customerID, update.kycLevel)
         guard service.compliance.levels[level] != nil else {
             throw FunctionError.validation(
                 "kyc_level",
                 "expected one of \(service.compliance.levels.keys.sorted().joined(separator: ", ")), got \"\(level)\"")
         }
         try await service.store.saveCustomer(CustomerProfile(id: id, kycLevel: level))
-        return Output(
-            body: .object(["customer_id": .string(id), "kyc_level": .string(level)]), httpStatus: 200, httpHeaders: [:])
+        return .object(["customer_id": .string(id), "kyc_level": .string(level)])
     }
 }

@@ -3,6 +3,12 @@ import SmartPayContracts
 import SmartPayCore
 import SmartPayEvents
 
+/// One page of a customer's or merchant's payments, newest first.
+public struct PaymentPage: Sendable {
+    public var payments: [Payment]
+    public var hasMore: Bool
+}
+
 /// Reading payments back, refunds and cancels.
 extension PayService {
     /// - Throws: not-found for an unknown payment and for one the caller may not see (the same words for both).
@@ -15,7 +21,7 @@ extension PayService {
 
     /// A page of a customer's or merchant's payments, newest first, as Stripe lists: `data`, `has_more`.
     public func list(customerID: String?, merchantID: String?, limit: Int, startingAfter: String?, caller: Caller)
-        async throws -> JSONValue
+        async throws -> PaymentPage
     {
         let owner: PaymentOwner
         if let identity = caller.identity, !identity.isAdmin {
@@ -43,10 +49,7 @@ extension PayService {
             throw FunctionError.validation("limit", "expected 1 to 100, got \(limit)")
         }
         let page = try await storeCall { try await store.list(owner, limit: limit, startingAfter: startingAfter) }
-        return .object([
-            "object": .string("list"), "data": .array(page.payments.map { PaymentView.render($0, for: caller) }),
-            "has_more": .bool(page.hasMore),
-        ])
+        return PaymentPage(payments: page.payments, hasMore: page.hasMore)
     }
 
     /// Refunds all that is left (no `amount`) or a part; the gateway refunds first, then the state and its

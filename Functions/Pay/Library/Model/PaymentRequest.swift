@@ -25,14 +25,36 @@ public struct PaymentRequest: Sendable, Equatable {
     public static let maximumAmount: Int64 = 1_000_000_000_000
     /// Fields that would carry a card number or its code; SmartPay takes tokens only.
     static let cardDataFields: Set<String> = ["number", "card_number", "pan", "cvc", "cvv", "exp_month", "exp_year"]
+    /// The fields a payment may carry; any other is refused by name, as Stripe refuses an unknown parameter.
+    static let fields: Set<String> = [
+        "amount", "currency", "customer_id", "merchant_id", "payment_method", "description", "metadata", "country",
+        "ip", "device_id", "idempotency_key",
+    ]
+    static let methodFields: Set<String> = [
+        "type", "token", "tokens", "charge_permission_id", "network", "chain", "asset", "payer",
+    ]
+
+    /// - Throws: `UnknownFieldError` (a 400 naming it) for the first field, in sorted order, not in `known`.
+    static func refuseUnknown(_ value: JSONValue, known: Set<String>, path: String = "") throws(UnknownFieldError) {
+        guard case .object(let members) = value,
+            let unknown = members.keys.filter({ !known.contains($0) }).min()
+        else { return }
+        throw UnknownFieldError(path: path.isEmpty ? unknown : "\(path).\(unknown)", known: known.sorted())
+    }
 
     /// - Parameters:
     ///   - identity: the caller behind the HTTP API; a customer's token fixes `customer_id`, a merchant's fixes
     ///     `merchant_id`.
     ///   - headerKey: the `Idempotency-Key` header, when sent.
-    /// - Throws: `FunctionError.validation` (or `.invalidRequest` for a wrong shape) naming the first bad field.
+    /// - Throws: `FunctionError.validation` (or `.invalidRequest` for a wrong shape or an unknown field) naming the
+    ///   first bad field.
     public init(json: JSONValue, identity: Identity?, headerKey: String?) throws(FunctionError) {
         let fields = try EventFields(json, what: "the payment")
+        do throws(UnknownFieldError) {
+            try Self.refuseUnknown(json, known: Self.fields)
+        } catch {
+            throw FunctionError(wrapping: error)
+        }
         let minor = try fields.minorUnits("amount")
         guard minor > 0 else { throw FunctionError.validation("amount", "must be positive, got \(minor)") }
         guard minor <= Self.maximumAmount else {
@@ -110,6 +132,11 @@ public struct PaymentRequest: Sendable, Equatable {
         for name in members.keys where cardDataFields.contains(name) {
             throw FunctionError.validation(
                 "payment_method.\(name)", "card data is not accepted; send the token your gateway or vault gave")
+        }
+        do throws(UnknownFieldError) {
+            try refuseUnknown(value, known: methodFields, path: "payment_method")
+        } catch {
+            throw FunctionError(wrapping: error)
         }
         let fields = try EventFields(value, what: "the payment method")
         func named(_ error: FunctionError) -> FunctionError {
