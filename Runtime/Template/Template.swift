@@ -42,17 +42,26 @@ public struct FunctionSpec: Sendable, Hashable {
     public let name: String
     /// The executable that implements it (`Metadata.SmartPay.Binary`): a product of this package.
     public let binary: String
-    /// Seconds an invocation may run (Lambda's default is 3).
-    public let timeoutSeconds: Int
+    /// Seconds an invocation may run (Lambda's default is 3); `smartpay invoke --timeout` overrides it.
+    public var timeoutSeconds: Int
     public let memoryMB: Int
     public let environment: [String: String]
     /// The most concurrent invocations (`ReservedConcurrentExecutions`); nil leaves it to the runtime's default.
     public let reservedConcurrency: Int?
     public let httpRoutes: [HTTPRoute]
+    /// The payment gateways' local sandboxes it needs when no credentials are set (`Metadata.SmartPay.Sandboxes`:
+    /// `stripe`, `amazon_pay`, `solana`); the local runtime starts those any function names.
+    public let sandboxes: [String]
+    /// The AWS services it calls (`Metadata.SmartPay.Endpoints`, service ids such as `apigatewaymanagementapi`):
+    /// the local runtime points each at its AWS-compatible endpoint with `AWS_ENDPOINT_URL_{SERVICE}`, as SDKs read.
+    public let awsEndpoints: [String]
+    /// Settings the local runtime adds (`Metadata.SmartPay.LocalEnvironment`); `Environment.Variables` win.
+    public let localEnvironment: [String: String]
 
     public init(
         logicalID: String, name: String, binary: String, timeoutSeconds: Int, memoryMB: Int,
-        environment: [String: String], reservedConcurrency: Int?, httpRoutes: [HTTPRoute]
+        environment: [String: String], reservedConcurrency: Int?, httpRoutes: [HTTPRoute], sandboxes: [String] = [],
+        awsEndpoints: [String] = [], localEnvironment: [String: String] = [:]
     ) {
         self.logicalID = logicalID
         self.name = name
@@ -62,6 +71,9 @@ public struct FunctionSpec: Sendable, Hashable {
         self.environment = environment
         self.reservedConcurrency = reservedConcurrency
         self.httpRoutes = httpRoutes
+        self.sandboxes = sandboxes
+        self.awsEndpoints = awsEndpoints
+        self.localEnvironment = localEnvironment
     }
 
     /// The function's ARN in the local account and region.

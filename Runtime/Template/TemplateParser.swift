@@ -341,6 +341,19 @@ public enum TemplateParser {
             properties?["ReservedConcurrentExecutions"], in: logicalID, key: "ReservedConcurrentExecutions",
             range: 0...1000)
 
+        let sandboxes = try names(metadata["Sandboxes"], "Metadata.SmartPay.Sandboxes", in: logicalID, context: context)
+        let endpoints = try names(metadata["Endpoints"], "Metadata.SmartPay.Endpoints", in: logicalID, context: context)
+        var localEnvironment: [String: String] = [:]
+        if let node = metadata["LocalEnvironment"] {
+            guard case .mapping(let pairs) = node else {
+                throw TemplateError(logicalID, "Metadata.SmartPay.LocalEnvironment must be a mapping")
+            }
+            for (key, value) in pairs {
+                guard let variable = key.string else { continue }
+                localEnvironment[variable] = try context.string(value, in: logicalID) ?? ""
+            }
+        }
+
         var environment: [String: String] = [:]
         for source in [globals?["Environment"], properties?["Environment"]] {
             guard let variables = source?.mapping?["Variables"] else { continue }
@@ -401,7 +414,28 @@ public enum TemplateParser {
         }
         return FunctionSpec(
             logicalID: logicalID, name: name, binary: binary, timeoutSeconds: timeout, memoryMB: memory,
-            environment: environment, reservedConcurrency: reserved, httpRoutes: routes)
+            environment: environment, reservedConcurrency: reserved, httpRoutes: routes, sandboxes: sandboxes,
+            awsEndpoints: endpoints, localEnvironment: localEnvironment)
+    }
+
+    /// A list of plain names (`[stripe, solana]`): letters, digits and `_`, each once.
+    private static func names(_ node: Node?, _ place: String, in logicalID: String, context: Context)
+        throws(TemplateError) -> [String]
+    {
+        guard let node else { return [] }
+        guard case .sequence(let items) = node else { throw TemplateError(logicalID, "\(place) must be a list") }
+        var names: [String] = []
+        for item in items {
+            guard let name = try context.string(item, in: logicalID), !name.isEmpty,
+                name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
+            else {
+                throw TemplateError(
+                    logicalID,
+                    "\(place) must list plain names, got \(item.string.map { "\"\($0)\"" } ?? "a non-text item")")
+            }
+            if !names.contains(name) { names.append(name) }
+        }
+        return names
     }
 
     /// Resolves intrinsic functions to plain values.

@@ -48,6 +48,12 @@ struct TemplateTests {
         let protected = template.httpRoutes.first { $0.path == "/merchant/split" }?.authorization
         #expect(protected == RouteAuthorization(authorizer: "SmartPayJwt", scopes: ["payments:write"]))
         #expect(template.httpRoutes.first { $0.path == "/split" }?.authorization == nil)
+        // What a function needs from the local runtime is declared, never inferred from its name.
+        #expect(pay.sandboxes == ["stripe", "amazon_pay", "solana"])
+        let publish = try #require(template.functions["websocket-publish"])
+        #expect(publish.awsEndpoints == ["apigatewaymanagementapi"])
+        #expect(publish.localEnvironment == ["WEBSOCKET_BATCH_POST": "on"])
+        #expect(split.sandboxes.isEmpty && split.awsEndpoints.isEmpty && split.localEnvironment.isEmpty)
     }
 
     static let api = """
@@ -161,6 +167,21 @@ struct TemplateTests {
             (
                 base + "\n      Events:\n        A: {Type: HttpApi, Properties: {Method: POST, Path: pay}}\n",
                 "template: PayFunction: event A: Path must start with /"
+            ),
+            (
+                "Resources:\n  PayFunction:\n    Type: AWS::Serverless::Function\n"
+                    + "    Metadata: {SmartPay: {Binary: pay, Sandboxes: stripe}}\n",
+                "template: PayFunction: Metadata.SmartPay.Sandboxes must be a list"
+            ),
+            (
+                "Resources:\n  PayFunction:\n    Type: AWS::Serverless::Function\n"
+                    + "    Metadata: {SmartPay: {Binary: pay, Endpoints: [\"lambda api\"]}}\n",
+                "template: PayFunction: Metadata.SmartPay.Endpoints must list plain names, got \"lambda api\""
+            ),
+            (
+                "Resources:\n  PayFunction:\n    Type: AWS::Serverless::Function\n"
+                    + "    Metadata: {SmartPay: {Binary: pay, LocalEnvironment: [A]}}\n",
+                "template: PayFunction: Metadata.SmartPay.LocalEnvironment must be a mapping"
             ),
             ("Resources: [1, 2", "template: not valid YAML"),
             ("Description: nothing\n", "template: no Resources section"),

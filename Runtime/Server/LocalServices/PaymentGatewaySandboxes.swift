@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SmartPayIO
+import SmartPayTemplate
 
 /// The payment gateways' local sandboxes, for `smartpay serve` without gateway credentials: started on 127.0.0.1
 /// with the runtime, stopped with it, and handed to the functions as their gateway endpoints.
@@ -30,6 +31,8 @@ final class PaymentGatewaySandboxes: @unchecked Sendable {
 
     struct Options: Sendable {
         var enabled = true
+        /// The sandboxes the template's functions declare (`Metadata.SmartPay.Sandboxes`); only these start.
+        var wanted: Set<String> = []
         /// Where the sandbox launchers are (default `infra/sandboxes` under the working directory).
         var directory = "infra/sandboxes"
         /// The Python with the sandboxes' packages (default `.venv/bin/python`, or `SMARTPAY_PYTHON`).
@@ -101,7 +104,7 @@ final class PaymentGatewaySandboxes: @unchecked Sendable {
                     metadata: ["settings": .string(settings.keys.sorted().joined(separator: " "))])
                 continue
             }
-            guard options.enabled else { continue }
+            guard options.enabled, options.wanted.contains(gateway.name) else { continue }
             do {
                 let port = try await sandboxes.launch(
                     gateway.name, script: gateway.script, options: options, environment: outer,
@@ -120,6 +123,27 @@ final class PaymentGatewaySandboxes: @unchecked Sendable {
     }
 
     static let amazonPayKeyID = "SMARTPAY-LOCAL-SANDBOX"
+
+    /// The sandboxes there are, by the name a template declares them with.
+    static var names: [String] { gateways().map(\.name) }
+
+    /// The sandboxes the template's functions declare.
+    /// - Throws: `RuntimeError` naming the function and the name when one is not a sandbox.
+    static func declared(by template: Template) throws -> Set<String> {
+        let names = names
+        var wanted: Set<String> = []
+        for function in template.functions.values.sorted(by: { $0.logicalID < $1.logicalID }) {
+            for name in function.sandboxes {
+                guard names.contains(name) else {
+                    throw RuntimeError(
+                        "\(function.logicalID): Metadata.SmartPay.Sandboxes names no sandbox \"\(name)\" (there are: \(names.joined(separator: ", ")))"
+                    )
+                }
+                wanted.insert(name)
+            }
+        }
+        return wanted
+    }
 
     private func launch(
         _ name: String, script: String, options: Options, environment: [String: String], arguments: [String] = []

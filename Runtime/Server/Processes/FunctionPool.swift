@@ -16,7 +16,8 @@ public final class FunctionPool: Sendable {
     public let maximumConcurrency: Int
     public let queueLimit: Int
     private let binary: String
-    private let environment: [String: String]
+    /// What its processes get: the runtime's settings, the template's, the local-only ones.
+    let environment: [String: String]
     private let logger: Logger
     private let state = Mutex(State())
 

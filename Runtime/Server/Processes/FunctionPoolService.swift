@@ -15,12 +15,8 @@ struct FunctionPoolService: Service {
                 template: wiring.template, binaryDirectory: options.binaryDirectory,
                 environment: sandboxes.environment.merging([
                     "REDIS_URL": redisURL, "AWS_ENDPOINT_URL_LAMBDA": endpoint,
-                    // websocket-publish posts to connections through the management API, as an SDK would.
-                    "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": endpoint,
-                    // …and may send one message to many connections in one request (our endpoint's extension).
-                    "WEBSOCKET_BATCH_POST": "on",
                 ]) { $1 },
-                maximumConcurrency: options.maximumConcurrency, queueLimit: options.queueLimit,
+                maximumConcurrency: options.maximumConcurrency, awsEndpoint: endpoint, queueLimit: options.queueLimit,
                 logger: wiring.logger)
             if options.warm { try await platform.warm() }
             return platform

@@ -18,12 +18,14 @@ public final class Platform: Sendable {
 
     /// - Parameters:
     ///   - binaryDirectory: where the functions' executables are (the folder `smartpay` itself was built into).
-    ///   - environment: added to every function's environment (REDIS_URL, AWS_ENDPOINT_URL_LAMBDA, …).
+    ///   - environment: added to every function's environment (REDIS_URL, AWS_ENDPOINT_URL_LAMBDA, …); over it each
+    ///     function's `LocalEnvironment` and `Endpoints`, and over those its `Environment.Variables`.
+    ///   - awsEndpoint: the AWS-compatible endpoint the AWS services a function declares (`Endpoints`) point at.
     ///   - maximumConcurrency: per function, unless the template reserves its own.
     /// - Throws: `RuntimeError` when a function's executable is missing.
     public init(
         template: Template, binaryDirectory: URL, environment: [String: String], maximumConcurrency: Int = 10,
-        queueLimit: Int = 100, timeoutOverride: Int? = nil, asyncRetries: Int = 2,
+        awsEndpoint: String? = nil, queueLimit: Int = 100, timeoutOverride: Int? = nil, asyncRetries: Int = 2,
         asyncRetryDelay: Duration = .seconds(1),
         logger: Logger
     ) throws {
@@ -44,15 +46,12 @@ public final class Platform: Sendable {
                 )
             }
             var spec = function
-            if let timeoutOverride {
-                spec = FunctionSpec(
-                    logicalID: function.logicalID, name: function.name, binary: function.binary,
-                    timeoutSeconds: timeoutOverride,
-                    memoryMB: function.memoryMB, environment: function.environment,
-                    reservedConcurrency: function.reservedConcurrency,
-                    httpRoutes: function.httpRoutes)
+            if let timeoutOverride { spec.timeoutSeconds = timeoutOverride }
+            var declared = spec.localEnvironment
+            if let awsEndpoint {
+                for service in spec.awsEndpoints { declared["AWS_ENDPOINT_URL_\(service.uppercased())"] = awsEndpoint }
             }
-            let env = inherited.merging(environment) { $1 }.merging(spec.environment) { $1 }
+            let env = inherited.merging(environment) { $1 }.merging(declared) { $1 }.merging(spec.environment) { $1 }
             pools[spec.name] = FunctionPool(
                 spec: spec, binary: binary, environment: env,
                 maximumConcurrency: spec.reservedConcurrency.map { min($0, maximumConcurrency) } ?? maximumConcurrency,

@@ -48,8 +48,8 @@ struct ConnectionsEndpoint: Sendable {
         return Response(status: .ok)
     }
 
-    /// Our extension for fan-out (API Gateway has none, so websocket-publish uses it only when told
-    /// `WEBSOCKET_BATCH_POST=on`): `{"connectionIds": [...], "data": "text"}` (or `"dataBase64"`) sends the same
+    /// Our extension for fan-out (API Gateway has none, so a function uses it only when its template entry says
+    /// `WEBSOCKET_BATCH_POST=on` in `Metadata.SmartPay.LocalEnvironment`): `{"connectionIds": [...], "data": "text"}` (or `"dataBase64"`) sends the same
     /// data to up to 10,000 connections in one request and answers `{"delivered": n, "gone": [ids]}`.
     private func postBatch(_ request: Request) async throws -> Response {
         let limit = server.options.maximumMessageBytes
