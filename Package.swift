@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "FunctionKit",
             dependencies: [
-                "SmartPayCore", "SmartPayContracts",
+                "SmartPayCore", "SmartPayContracts", "SmartPayIO",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Functions/Kit",
