@@ -2,15 +2,16 @@ import FunctionKit
 import SmartPayCore
 import SmartPayEvents
 
-/// The store seam: payments, idempotency keys, spending windows, merchant and customer profiles.
-public protocol PaymentStore: Sendable {
+/// The payments themselves: read, written with their events (the outbox), listed by owner.
+public protocol PaymentRecords: Sendable {
     func load(_ id: String) async throws -> Payment?
 
     /// Writes the payment if the stored one is still at `expectedVersion` (0: none yet), together with `events`
     /// (the outbox) and the idempotency outcome, in one atomic step. The payment's version is incremented.
+    /// `later` are events for the bus to deliver at their time (a watcher's next look), written in the same step.
+    /// A failed or canceled payment leaves the customer's spending window in the same step.
     /// - Returns: the payment as written.
     /// - Throws: `PaymentStoreError.versionConflict` when another write came first; nothing is written then.
-    /// `later` are events for the bus to deliver at their time (a watcher's next look), written in the same step.
     func commit(
         _ payment: Payment, expectedVersion: Int, events: [OutgoingEvent], later: ScheduledEvents?,
         completing: IdempotencyRecord?
@@ -20,28 +21,43 @@ public protocol PaymentStore: Sendable {
     func list(_ owner: PaymentOwner, limit: Int, startingAfter: String?) async throws -> (
         payments: [Payment], hasMore: Bool
     )
+}
 
+/// Idempotency keys, 24 hours each.
+public protocol IdempotencyKeys: Sendable {
     /// Claims `key` for a new request; or returns what the key already holds.
     func beginIdempotent(_ record: IdempotencyRecord) async throws -> IdempotencyRecord?
     func idempotencyRecord(scope: String, key: String) async throws -> IdempotencyRecord?
     /// Frees a claimed key whose request failed before anything happened, so that a retry runs afresh.
     func releaseIdempotent(scope: String, key: String, requestID: String) async throws
+}
 
+/// Each customer's rolling 24-hour spending window per currency (the KYC limits).
+public protocol SpendingWindows: Sendable {
     /// Counts the payment in the customer's rolling window unless that breaks a limit.
     func reserveSpend(
         customerID: String, money: Money, paymentID: String, limits: SpendLimits, now: Timestamp
     ) async throws -> SpendCheck
     func releaseSpend(customerID: String, money: Money, paymentID: String) async throws
+}
 
+/// Merchants' terms and customers' KYC levels.
+public protocol PartyProfiles: Sendable {
     func merchant(_ id: String) async throws -> MerchantProfile?
     func saveMerchant(_ profile: MerchantProfile) async throws
     func customer(_ id: String) async throws -> CustomerProfile?
     func saveCustomer(_ profile: CustomerProfile) async throws
+}
 
-    /// A short exclusive lock on one payment for refunds and cancels; false when someone else holds it.
+/// Short exclusive locks on one payment, for refunds and cancels.
+public protocol PaymentLocks: Sendable {
+    /// - Returns: false when someone else holds the lock.
     func lock(_ paymentID: String, owner: String) async throws -> Bool
     func unlock(_ paymentID: String, owner: String) async throws
 }
+
+/// Everything pay keeps: `RedisPaymentStore` in production and under serve, `InMemoryPaymentStore` in fast tests.
+public typealias PaymentStore = PaymentRecords & IdempotencyKeys & SpendingWindows & PartyProfiles & PaymentLocks
 
 public enum PaymentOwner: Sendable, Equatable {
     case customer(String)
@@ -178,7 +194,7 @@ public enum SpendCheck: Sendable, Equatable {
     case overDailyLimit(limit: Int64, spent: Int64)
 }
 
-extension PaymentStore {
+extension PaymentRecords {
     public func commit(
         _ payment: Payment, expectedVersion: Int, events: [OutgoingEvent], completing: IdempotencyRecord?
     ) async throws -> Payment {

@@ -1,0 +1,38 @@
+import FunctionKit
+import SmartPayCore
+
+/// The flow's first step: the merchant's and customer's profiles, and the payment they make.
+extension PayService {
+    /// The two profiles in parallel: two round trips on the hot path, not one after the other.
+    func profiles(of request: PaymentRequest) async throws -> (MerchantProfile, CustomerProfile?) {
+        async let merchantProfile = storeCall { try await store.merchant(request.merchantID) }
+        async let customerProfile = storeCall { try await store.customer(request.customerID) }
+        return (try await merchantProfile ?? defaultMerchant(request.merchantID), try await customerProfile)
+    }
+
+    /// A payment waiting for its method to be charged, with the merchant's fee.
+    func newPayment(_ request: PaymentRequest, id: String, merchant: MerchantProfile, caller: Caller) throws
+        -> Payment
+    {
+        let fee: Int64
+        do {
+            fee = try merchant.fee(on: request.money)
+        } catch {
+            throw FunctionError.validation("amount", error.description)
+        }
+        let now = Timestamp.now()
+        var payment = Payment(
+            id: id, status: .requiresPaymentMethod, amount: request.money.minorUnits,
+            currency: request.money.currency, customerID: request.customerID, merchantID: request.merchantID,
+            paymentMethod: request.paymentMethod, description: request.description, metadata: request.metadata,
+            gateway: nil, decisionID: nil, risk: nil, flagged: false, nextAction: nil, failure: nil, fee: fee,
+            net: request.money.minorUnits - fee, amountRefunded: 0, gatewayReference: nil,
+            idempotencyKey: request.idempotencyKey, attempts: [], refunds: [],
+            history: [
+                Payment.Transition(
+                    from: nil, to: .requiresPaymentMethod, at: now, actor: caller.actor, reason: "created")
+            ], created: now, updated: now, version: 0)
+        payment.merchantCategory = merchant.category
+        return payment
+    }
+}
