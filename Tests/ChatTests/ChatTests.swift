@@ -122,6 +122,73 @@ struct ChatServiceTests {
         ])
     }
 
+    static func context(_ source: EventSource) -> InvocationContext {
+        InvocationContext(
+            requestID: "r1", deadline: .now + .seconds(10), logger: logger, functionName: "chat",
+            configuration: FunctionConfiguration([:]), source: source)
+    }
+
+    @Test(
+        "routes: POST /chat and the direct ask action (the default) take a ChatQuestion; unknown fields refused by name, bad ones 422; events/chat"
+    )
+    func routes() async throws {
+        try await RedisServer.with { server in
+            let chat = ChatHandler(service: try service(server, payments: try records()))
+            func ask(_ text: String, _ source: EventSource = .direct) async throws -> JSONValue {
+                try JSONValueEncoder().encode(
+                    try await chat.handle(try JSONParser().parse(Array(text.utf8)), context: Self.context(source)))
+            }
+            func refusal(_ text: String, _ source: EventSource = .direct) async -> FunctionError? {
+                do {
+                    _ = try await ask(text, source)
+                    return nil
+                } catch {
+                    return FunctionError(wrapping: error)
+                }
+            }
+            let http = EventSource.httpAPI(
+                HTTPAPIRequest(
+                    method: "POST", path: "/chat", routeKey: "POST /chat", headers: [:], queryStringParameters: [:],
+                    pathParameters: [:],
+                    requestContext: .object([
+                        "authorizer": .object([
+                            "jwt": .object(["claims": .object(["sub": .string("c_7"), "role": .string("customer")])])
+                        ])
+                    ])))
+            let own = try await ask(#"{"question": "Where is my payment pay_c7good01?"}"#, http)
+            #expect(own["answer"]?.stringValue?.contains("pay_c7good01 of 25.99 USD") == true, "\(own)")
+            // Directly there is no identity: nothing about payments.
+            let direct = try await ask(#"{"action": "ask", "question": "Where is my payment pay_c7good01?"}"#)
+            #expect(direct["answer"]?.stringValue == "I cannot find a payment pay_c7good01 among yours.", "\(direct)")
+            let session = try #require(own["session_id"]?.stringValue)
+            let again = try await ask(#"{"question": "and the other one?", "session_id": "\#(session)"}"#, http)
+            #expect(again["session_id"]?.stringValue == session)
+
+            let misspelt = await refusal(#"{"question": "fees?", "sesion_id": "chs_x"}"#, http)
+            #expect(
+                misspelt?.code == .invalidRequest && misspelt?.field == "sesion_id", "\(String(describing: misspelt))")
+            let number = await refusal(#"{"question": 5}"#, http)
+            #expect(number?.code == .validation && number?.field == "question")
+            let missing = await refusal(#"{"session_id": "\#(session)"}"#)
+            #expect(
+                missing?.message == "question: is required: {\"question\": \"…\"}", "\(String(describing: missing))")
+            let long = await refusal(#"{"question": "fees?", "session_id": "\#(String(repeating: "s", count: 65))"}"#)
+            #expect(long?.field == "session_id" && long?.code == .validation)
+
+            let examples = Executables.repositoryRoot.appendingPathComponent("events/chat")
+            for file in try FileManager.default.contentsOfDirectory(atPath: examples.path).sorted() {
+                let text = try String(contentsOf: examples.appendingPathComponent(file), encoding: .utf8)
+                if file.hasPrefix("invalid-") {
+                    let error = await refusal(text)
+                    #expect(error?.code == .validation && error?.field != nil, "\(file): \(String(describing: error))")
+                } else {
+                    let answer = try await ask(text)
+                    #expect(answer["answer"]?.stringValue?.isEmpty == false, "\(file): \(answer)")
+                }
+            }
+        }
+    }
+
     @Test("a general question: the documentation's own words, cited; cached for the next asker, said so")
     func general() async throws {
         try await RedisServer.with { server in

@@ -6,17 +6,24 @@ import SmartPayHTTP
 import SmartPayInvoke
 import SmartPayRedis
 
-/// The chat function: `POST /chat` with `{"question": "…", "session_id": "…"}` answers `{"answer", "citations",
-/// "session_id", "grounded", "provider"}` (see `ChatService`). The caller's identity comes from the request context;
-/// invoked directly (a trusted caller inside the platform) it has none and is told nothing about payments.
+/// The chat function: `POST /chat` with a `ChatQuestion` (`{"question": "…", "session_id": "…"}`) answers
+/// `{"answer", "citations", "session_id", "grounded", "provider"}` (see `ChatService`). The caller's identity comes
+/// from the request context; invoked directly (the `ask` action, the default: `{"question": "…"}` needs no
+/// `action`) by a trusted caller inside the platform, it has none and is told nothing about payments.
 ///
 /// Configuration: `REDIS_URL`; `CHAT_KNOWLEDGE_DIR` (default: `knowledge/` beside the binary, else
 /// `Functions/Chat/knowledge` under the working directory); `CHAT_PAY_FUNCTION` (`pay`) and `AWS_ENDPOINT_URL_LAMBDA`
 /// for the payment records; the optional provider `CHAT_LLM_BASE_URL`, `CHAT_LLM_API_KEY` (or `_FILE`),
 /// `CHAT_LLM_MODEL`, `CHAT_LLM_TIMEOUT_MS` (3000).
-public struct ChatHandler: FunctionHandler {
-    public typealias Event = JSONValue
-    public typealias Output = JSONOutput
+public struct ChatHandler: RoutedFunction {
+    public static let routes = FunctionRoutes<ChatHandler>(defaultAction: "ask") { routes in
+        routes.http("POST /chat", body: ChatQuestion.self) { chat, question, _, context in
+            try await chat.service.answer(question, identity: context.identity, logger: context.logger)
+        }
+        routes.action("ask", body: ChatQuestion.self) { chat, question, context in
+            try await chat.service.answer(question, identity: context.identity, logger: context.logger)
+        }
+    }
 
     public let service: ChatService
 
@@ -64,24 +71,5 @@ public struct ChatHandler: FunctionHandler {
             )
         }
         return found
-    }
-
-    public func handle(_ event: JSONValue, context: InvocationContext) async throws -> JSONOutput {
-        switch context.source {
-        case .eventBridge, .webSocket:
-            throw FunctionError(.invalidRequest, "chat answers questions: POST /chat or a direct invocation")
-        case .httpAPI, .direct:
-            let fields = try EventFields(event, what: "a question")
-            let question: String
-            switch fields["question"] {
-            case .string(let text)?: question = text
-            case nil, .null?: throw FunctionError.validation("question", "is required: {\"question\": \"…\"}")
-            default: throw FunctionError.validation("question", "expected a string")
-            }
-            let session = try fields.string("session_id", maximum: 64)
-            return JSONOutput(
-                body: try await service.ask(
-                    question: question, sessionID: session, identity: context.identity, logger: context.logger))
-        }
     }
 }

@@ -13,7 +13,8 @@ public struct ChatService: Sendable {
     public let payments: any PaymentLookup
     public let store: ChatStore
     public let model: (any LanguageModel)?
-    public static let maximumQuestion = 2_000
+    /// Most characters in a question (`ChatQuestion.maximumLength`).
+    public static let maximumQuestion = ChatQuestion.maximumLength
     /// Below this BM25 score the best section is not an answer.
     static let relevance = 2.0
 
@@ -27,18 +28,20 @@ public struct ChatService: Sendable {
     }
 
     /// The answer document: `answer`, `citations` (`path`, `heading`), `session_id`, `grounded`, `provider`, `cached`.
-    public func ask(question raw: String?, sessionID: String?, identity: Identity?, logger: Logger) async throws
+    /// - Throws: `FunctionError.validation` naming `question` or `session_id` when `ChatQuestion`'s rules refuse them,
+    ///   `notFound` for another caller's or an expired session, `unavailable` when the store is.
+    public func ask(question: String?, sessionID: String?, identity: Identity?, logger: Logger) async throws
         -> JSONValue
     {
-        let question = (raw ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !question.isEmpty else { throw FunctionError.validation("question", "is empty: ask a question") }
-        guard question.count <= Self.maximumQuestion else {
-            throw FunctionError.validation(
-                "question", "is \(question.count) characters; the most is \(Self.maximumQuestion)")
-        }
-        if let sessionID, !Self.isSessionID(sessionID) {
-            throw FunctionError.validation("session_id", "expected the session_id of an earlier answer (chs_…)")
-        }
+        let asked = ChatQuestion(question: question, sessionID: sessionID)
+        try asked.validate()
+        return try await answer(asked, identity: identity, logger: logger)
+    }
+
+    /// `ask` for a question already checked by `ChatQuestion.validate` (the harness checks a routed body).
+    func answer(_ asked: ChatQuestion, identity: Identity?, logger: Logger) async throws -> JSONValue {
+        let question = asked.text
+        let sessionID = asked.sessionID
         let redacted = Redaction.redact(question)
         logger.info("chat question", metadata: ["question": .string(String(redacted.prefix(200)))])
 

@@ -1,5 +1,4 @@
 import SmartPayContracts
-import SmartPayEvents
 import SmartPayRedis
 
 /// The connections' subscriptions in Redis (`ConnectionKeys`): a set of topics per connection and a set of

@@ -88,10 +88,18 @@ func webSocketFanout(
     print("websocket_serve_rss \(rssAfter / 1024) MiB with \(open) connections (\(rssBefore / 1024) MiB before)")
 
     let http = HTTPClient()
-    func event(_ round: Int) -> String {
-        let detail =
-            #"{"payment_id": "pay_bench_\#(round)", "merchant_id": "\#(merchant)", "customer_id": "c_bench", "amount": 2599, "currency": "USD", "status": "succeeded", "sent_ns": \#(wallNanoseconds())}"#
-        return detail
+    /// A `payment.processed` detail in full, as pay publishes it (websocket-publish reads it as the contract type),
+    /// with the time it was sent beside it; the merchant hears the event as published, `sent_ns` included.
+    func event(_ round: Int) throws -> String {
+        let payment = PaymentProcessed(
+            paymentID: "pay_bench_\(round)", merchantID: merchant, customerID: "c_bench", amount: 2599, currency: .usd,
+            status: .succeeded, fee: 105, net: 2494, paymentMethod: "card", processorError: false, attempts: 1)
+        var detail = try JSONValueEncoder().encode(payment)
+        if case .object(var members) = detail {
+            members["sent_ns"] = .number(String(wallNanoseconds()))
+            detail = .object(members)
+        }
+        return detail.serializedString
     }
     func waitForRound(_ expected: Int) async -> Int {
         let deadline = ContinuousClock.now + .seconds(20)
@@ -107,7 +115,7 @@ func webSocketFanout(
             { round in
                 let entry = JSONValue.object([
                     "Source": .string("smartpay.pay"), "DetailType": .string("payment.processed"),
-                    "Detail": .string(event(round)),
+                    "Detail": .string(try event(round)),
                 ])
                 let body = JSONValue.object(["Entries": .array([entry])]).serialized()
                 _ = try await http.execute(
@@ -121,7 +129,7 @@ func webSocketFanout(
         (
             "function",
             { round in
-                let body = Array(#"{"detail-type": "payment.processed", "detail": \#(event(round))}"#.utf8)
+                let body = Array(#"{"detail-type": "payment.processed", "detail": \#(try event(round))}"#.utf8)
                 _ = try await http.execute(
                     HTTPClientRequest(
                         method: "POST", url: aws + "/2015-03-31/functions/websocket-publish/invocations",
@@ -140,7 +148,7 @@ func webSocketFanout(
             (
                 "management_batch",
                 { round in
-                    let data = #"{"type": "payment_processed", "data": \#(event(round))}"#
+                    let data = #"{"type": "payment_processed", "data": \#(try event(round))}"#
                     let body = JSONValue.object(["connectionIds": ids, "data": .string(data)]).serialized()
                     _ = try await http.execute(
                         HTTPClientRequest(
