@@ -400,6 +400,7 @@ let package = Package(
                 "TestSupport",
                 "SmartPayEvents", "SmartPayRedis", "SmartPayBus", "SmartPayAuth", "SmartPaySolana", "smartpay", "split",
                 "probe", "fraud", "route", "pay", "reward", "chat", "websocket-publish",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

@@ -9,7 +9,7 @@ struct AWSEndpointService: Service {
 
     func run() async throws {
         let router = Router()
-        LambdaEndpoint(platform: try await wiring.platform.value).addRoutes(to: router)
+        LambdaEndpoint(invoker: try await wiring.platform.value).addRoutes(to: router)
         let bus = try await wiring.bus.value
         EventsEndpoint(admin: BusAdmin(template: wiring.template, redis: bus.redis)).addRoutes(to: router)
         if let webSocket = try await wiring.webSocket.value {

@@ -9,12 +9,12 @@ import SmartPayTemplate
 /// `RequestResponse`, `Event` and `DryRun` invocation types, RIE's `function` path, and AWS's error shapes, so the
 /// AWS CLI and SDKs work against it with `--endpoint-url`.
 struct LambdaEndpoint: Sendable {
-    let platform: Platform
+    let invoker: any FunctionInvoker
 
     func addRoutes(to router: Router<BasicRequestContext>) {
         router.post("/2015-03-31/functions/:name/invocations") { request, context -> Response in
             let requested = context.parameters.get("name") ?? ""
-            guard let name = platform.resolve(functionName: requested) else {
+            guard let name = invoker.resolve(functionName: requested) else {
                 return Self.error(
                     .notFound, "ResourceNotFoundException",
                     "Function not found: arn:aws:lambda:\(TemplateParser.region):\(TemplateParser.account):function:\(requested)"
@@ -30,11 +30,11 @@ struct LambdaEndpoint: Sendable {
             case "DryRun":
                 return Response(status: .noContent)
             case "Event":
-                platform.invokeAsynchronously(function: name, payload: payload)
+                invoker.invokeAsynchronously(function: name, payload: payload)
                 return Response(status: .accepted, headers: [.init("X-Amz-Executed-Version")!: "$LATEST"])
             case "RequestResponse":
                 do {
-                    let record = try await platform.invoke(
+                    let record = try await invoker.invoke(
                         function: name, payload: payload, traceID: request.headers[.init("X-Amzn-Trace-Id")!])
                     var headers: HTTPFields = [
                         .contentType: "application/json", .init("X-Amz-Executed-Version")!: "$LATEST",

@@ -10,7 +10,8 @@ struct EventBusService: Service {
         let bus = try await wiring.bus.produce { [wiring] in
             let redisURL = try await wiring.redisURL.value
             let bus = try EventBus(
-                template: wiring.template, redisURL: redisURL, target: try await wiring.platform.value,
+                template: wiring.template, redisURL: redisURL,
+                target: FunctionTarget(invoker: try await wiring.platform.value),
                 options: wiring.options.bus, logger: wiring.logger)
             do {
                 try await bus.prepare()

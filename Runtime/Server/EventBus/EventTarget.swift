@@ -1,8 +1,8 @@
 import SmartPayCore
 import SmartPayTemplate
 
-/// The delivery seam: where the bus hands a matched event. The runtime's `Platform` invokes the function through
-/// its warm processes; tests may use a double.
+/// The delivery seam: where the bus hands a matched event. `FunctionTarget` invokes the function through a
+/// `FunctionInvoker`; benchmarks may use a no-op.
 public protocol EventTarget: Sendable {
     /// How many deliveries to `function` may run at once; nil when there is no such function.
     func capacity(of function: String) -> Int?
@@ -18,16 +18,22 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case failed(code: String, message: String, retryable: Bool)
 }
 
-extension Platform: EventTarget {
-    public func capacity(of function: String) -> Int? { pools[function]?.maximumConcurrency }
+/// The bus's targets are functions: each delivery is a `RequestResponse` invocation through an invoker (the
+/// platform's processes, or an in-memory one in tests), its outcome read as EventBridge would.
+public struct FunctionTarget: EventTarget {
+    let invoker: any FunctionInvoker
+
+    public init(invoker: any FunctionInvoker) { self.invoker = invoker }
+
+    public func capacity(of function: String) -> Int? { invoker.capacity(of: function) }
 
     public func deliver(function: String, event: [UInt8]) async -> DeliveryOutcome {
-        guard pools[function] != nil else {
+        guard invoker.capacity(of: function) != nil else {
             return .failed(code: "RESOURCE_NOT_FOUND", message: "Function not found: \(function)", retryable: false)
         }
         let record: InvocationRecord
         do {
-            record = try await invoke(function: function, payload: event)
+            record = try await invoker.invoke(function: function, payload: event)
         } catch .tooManyRequests(let message) {
             return .failed(code: "THROTTLING", message: message, retryable: true)
         } catch {

@@ -11,11 +11,14 @@ import SmartPayTemplate
 struct HTTPAPI: Sendable {
     static let maximumBodyBytes = 6 * 1024 * 1024
 
-    let platform: Platform
-    /// Identity and limits; nil serves every route open and unlimited (`smartpay invoke`'s platform, tests).
+    /// Runs the routes' functions.
+    let invoker: any FunctionInvoker
+    /// The template's HTTP routes.
+    let routes: [HTTPRoute]
+    /// Identity and limits; nil serves every route open and unlimited (tests).
     var guardian: APIGuard?
-    /// More Prometheus text for `/metrics` (the event bus's).
-    var extraMetrics: @Sendable () -> String = { "" }
+    /// The Prometheus text `/metrics` answers.
+    var metrics: @Sendable () -> String = { "" }
 
     func addRoutes(to router: Router<APIRequestContext>) {
         router.get("/health") { _, _ -> Response in
@@ -30,12 +33,12 @@ struct HTTPAPI: Sendable {
             }
         }
         router.get("/metrics") { _, _ -> Response in
-            let text = platform.metrics.render(pools: platform.pools) + extraMetrics()
+            let text = metrics()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))
         }
-        router.addMiddleware { RouteDispatcher(platform: platform, guardian: guardian) }
+        router.addMiddleware { RouteDispatcher(invoker: invoker, routes: routes, guardian: guardian) }
     }
 
     static func json(_ status: HTTPResponse.Status, _ body: [String: JSONValue]) -> Response {
@@ -48,7 +51,8 @@ struct HTTPAPI: Sendable {
 /// Matches every request against the template's routes before the router's own (health, metrics) fall through.
 struct RouteDispatcher: RouterMiddleware {
     typealias Context = APIRequestContext
-    let platform: Platform
+    let invoker: any FunctionInvoker
+    let routes: [HTTPRoute]
     let guardian: APIGuard?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
@@ -57,7 +61,7 @@ struct RouteDispatcher: RouterMiddleware {
         let path = request.uri.path
         let method = request.method.rawValue
         guard
-            let (route, parameters) = platform.routes.lazy.compactMap({ route in
+            let (route, parameters) = routes.lazy.compactMap({ route in
                 route.match(method: method, path: path).map { (route, $0) }
             }).first
         else {
@@ -113,7 +117,7 @@ struct RouteDispatcher: RouterMiddleware {
             authorizer: authorizer)
         let record: InvocationRecord
         do {
-            record = try await platform.invoke(function: route.function, payload: event.serialized())
+            record = try await invoker.invoke(function: route.function, payload: event.serialized())
         } catch FunctionPool.Refusal.tooManyRequests {
             return HTTPAPI.json(.tooManyRequests, ["message": .string("Too Many Requests")])
         } catch {

@@ -27,7 +27,10 @@ struct HTTPAPIService: Service {
         }
         let bus = try await wiring.bus.value
         let router = Router(context: APIRequestContext.self)
-        HTTPAPI(platform: platform, guardian: guardian, extraMetrics: { bus.render() }).addRoutes(to: router)
+        HTTPAPI(
+            invoker: platform, routes: platform.routes, guardian: guardian,
+            metrics: { platform.metrics.render(pools: platform.pools) + bus.render() }
+        ).addRoutes(to: router)
         let application = Application(
             router: router,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "smartpay"),

@@ -5,7 +5,7 @@ import SmartPayTemplate
 
 /// The running platform: a pool of warm processes per template function, the invoke path every entry point uses
 /// (HTTP API, Lambda endpoint, `smartpay invoke`), one JSON log line and metrics per invocation.
-public final class Platform: Sendable {
+public final class Platform: FunctionInvoker {
     public let template: Template
     public let pools: [String: FunctionPool]
     /// The template's HTTP routes, computed once.
@@ -68,6 +68,8 @@ public final class Platform: Sendable {
         if name == "function", pools.count == 1 { return pools.keys.first }
         return nil
     }
+
+    public func capacity(of function: String) -> Int? { pools[function]?.maximumConcurrency }
 
     /// Invokes a function synchronously.
     public func invoke(function: String, payload: [UInt8], traceID: String? = nil) async throws(FunctionPool.Refusal)

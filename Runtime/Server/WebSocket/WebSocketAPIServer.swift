@@ -38,7 +38,7 @@ final class WebSocketAPIServer: Sendable {
     typealias Handler = WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>
 
     let api: WebSocketAPISpec
-    let platform: Platform
+    let invoker: any FunctionInvoker
     let guardian: APIGuard
     let redis: RedisClient
     let options: WebSocketOptions
@@ -49,11 +49,11 @@ final class WebSocketAPIServer: Sendable {
     private let apiID: String
 
     init(
-        api: WebSocketAPISpec, platform: Platform, guardian: APIGuard, redis: RedisClient,
+        api: WebSocketAPISpec, invoker: any FunctionInvoker, guardian: APIGuard, redis: RedisClient,
         options: WebSocketOptions, logger: Logger
     ) {
         self.api = api
-        self.platform = platform
+        self.invoker = invoker
         self.guardian = guardian
         self.redis = redis
         self.options = options
@@ -335,7 +335,7 @@ final class WebSocketAPIServer: Sendable {
     )? {
         let record: InvocationRecord
         do {
-            record = try await platform.invoke(function: route.function, payload: JSONValue.object(event).serialized())
+            record = try await invoker.invoke(function: route.function, payload: JSONValue.object(event).serialized())
         } catch FunctionPool.Refusal.tooManyRequests {
             // Throttled, as API Gateway answers a throttled integration.
             return (429, JSONValue.object(["message": .string("Too Many Requests")]).serialized())

@@ -17,7 +17,7 @@ struct WebSocketAPIService: Service {
         let server: WebSocketAPIServer
         do {
             server = WebSocketAPIServer(
-                api: spec, platform: try await wiring.platform.value, guardian: try await wiring.apiGuard.value,
+                api: spec, invoker: try await wiring.platform.value, guardian: try await wiring.apiGuard.value,
                 redis: try RedisClient(url: try await wiring.redisURL.value, maximumConnections: 16),
                 options: wiring.options.webSocket, logger: wiring.logger)
         } catch {
