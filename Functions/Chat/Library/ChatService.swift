@@ -65,8 +65,8 @@ public struct ChatService: Sendable {
         }
 
         var targets = mentioned
-        if targets.isEmpty && followUp && !session.payments.isEmpty {
-            targets = [Self.referent(words, in: session.payments)]
+        if targets.isEmpty && followUp, let referent = Self.referent(words, in: session.payments) {
+            targets = [referent]
         }
         let personal = !targets.isEmpty || Self.asksAboutOwnPayment(words)
         var document: JSONValue
@@ -349,10 +349,10 @@ public struct ChatService: Sendable {
             || text.contains(" what about it ") || text.contains(" the other ") || text.hasPrefix(" what about ")
     }
 
-    /// "the other one" → the payment discussed before the last; otherwise the last.
-    static func referent(_ words: [String], in discussed: [String]) -> String {
+    /// "the other one" → the payment discussed before the last; otherwise the last (none before any).
+    static func referent(_ words: [String], in discussed: [String]) -> String? {
         if words.contains("other"), discussed.count >= 2 { return discussed[discussed.count - 2] }
-        return discussed.last!
+        return discussed.last
     }
 
     /// Whether the question names a payment of the caller's without its id: "my last payment", or "my payment" (order,
