@@ -95,8 +95,8 @@ struct InMemoryFlowTests {
         do {
             _ = try await Self.pay(service, card(2500), key: "order-1")
             Issue.record("other parameters under one key were accepted")
-        } catch let error as FunctionError {
-            #expect(error.code == .idempotencyError && error.field == "amount")
+        } catch let error as PaymentError {
+            #expect(error.functionError.code == .idempotencyError && error.field == "amount")
         }
     }
 

@@ -207,8 +207,8 @@ struct PayFlowTests {
                 do {
                     _ = try await harness.pay(card(4300), key: "order-50")
                     Issue.record("a reused key with another amount was accepted")
-                } catch let error as FunctionError {
-                    #expect(error.code == .idempotencyError && error.field == "amount")
+                } catch let error as PaymentError {
+                    #expect(error.functionError.code == .idempotencyError && error.field == "amount")
                     #expect(error.message.contains("amount"))
                 }
                 #expect(try await intents(at: stripe).count == 1)
@@ -289,14 +289,14 @@ struct PayFlowTests {
                     _ = try await harness.service.refund(
                         id, amount: 3001, reason: nil, caller: merchant, requestID: "r2")
                     Issue.record("over-refund accepted")
-                } catch let error as FunctionError {
-                    #expect(error.field == "amount")
+                } catch let error as PaymentError {
+                    #expect(error.field == "amount" && error.functionError.code == .validation)
                 }
                 let rest = try await harness.service.refund(
                     id, amount: nil, reason: nil, caller: merchant, requestID: "r3")
                 #expect(rest.status == .refunded && rest.amountRefunded == 5000 && rest.refunds.count == 2)
                 #expect(rest.history.last?.actor == "merchant:m_42")
-                await #expect(throws: FunctionError.self) {
+                await #expect(throws: PaymentError.self) {
                     _ = try await harness.service.cancel(id, reason: nil, caller: merchant, requestID: "r4")
                 }
                 let refunds = try JSONParser().parse(
@@ -305,7 +305,7 @@ struct PayFlowTests {
                 let events = try await harness.published().map { $0["detail-type"]?.stringValue }
                 #expect(events == ["payment.processed", "payment.refunded", "payment.refunded"])
                 let customer = Caller(audience: .customer, actor: "customer:c_7")
-                await #expect(throws: FunctionError.self) {
+                await #expect(throws: PaymentError.forbidden("refunds are made by the merchant")) {
                     _ = try await harness.service.refund(id, amount: 1, reason: nil, caller: customer, requestID: "r5")
                 }
             }

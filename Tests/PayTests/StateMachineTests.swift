@@ -24,7 +24,7 @@ struct StateMachineTests {
                     #expect(allowed, "\(from) → \(to) must be refused")
                 } catch {
                     #expect(!allowed, "\(from) → \(to) must be allowed")
-                    #expect(error.code == .conflict)
+                    #expect(error.functionError.code == .conflict && error.field == "status")
                     #expect(error.message.contains(from.rawValue) && error.message.contains(to.rawValue))
                 }
             }
@@ -32,7 +32,7 @@ struct StateMachineTests {
         var payment = Self.payment()
         try payment.transition(to: .processing, actor: "platform", reason: "checks passed")
         try payment.transition(to: .succeeded, actor: "gateway:stripe", reason: "charged")
-        #expect(throws: FunctionError.self) { try payment.transition(to: .canceled, actor: "m", reason: "late") }
+        #expect(throws: PaymentError.self) { try payment.transition(to: .canceled, actor: "m", reason: "late") }
         #expect(payment.status == .succeeded, "a refused transition changes nothing")
         #expect(payment.history.map(\.to) == [.requiresPaymentMethod, .processing, .succeeded])
         #expect(payment.history.last?.actor == "gateway:stripe" && payment.history.last?.from == .processing)
@@ -159,5 +159,24 @@ struct StateMachineTests {
                 "PAY_KYC_LIMITS": #"{"gold": {"default": [5, 10]}}"#, "PAY_DEFAULT_KYC_LEVEL": "gold",
             ]))
         #expect(custom.limits(level: "gold", currency: .eur) == SpendLimits(perTransaction: 500, rolling24h: 1000))
+    }
+}
+
+@Suite("pay's domain errors at the harness")
+struct PaymentErrorTests {
+    @Test("each PaymentError becomes the status it names, once, with its message and field")
+    func statuses() {
+        let cases: [(PaymentError, Int)] = [
+            (.illegalTransition(from: .succeeded, to: .canceled, allowed: ["refunded"]), 409),
+            (.conflict("busy"), 409), (.notFound("pay_1"), 404), (.forbidden("no"), 403),
+            (.invalid("amount", "must be positive"), 422), (.idempotencyMismatch(key: "k", field: "amount"), 400),
+            (.idempotencyInProgress(key: "k"), 409), (.unavailable("down"), 503),
+        ]
+        for (error, status) in cases {
+            let converted = FunctionError(wrapping: error)
+            #expect(converted.code.httpStatus == status, "\(error)")
+            #expect(converted.message == error.message && converted.field == error.field)
+        }
+        #expect(PaymentError.notFound("pay_1").message == "no such payment: pay_1")
     }
 }

@@ -64,7 +64,7 @@ extension PayService {
             _ = try await finish(
                 &payment, expectedVersion: version, completing: nil, caller: Caller(audience: .merchant),
                 events: events)
-        } catch let error as FunctionError where error.code == .conflict {
+        } catch let error as PaymentError where error.isConflict {
             return nil  // another writer (a cancel, a duplicate look) came first
         }
         return observed

@@ -262,3 +262,19 @@ public struct PayHandler: RoutedFunction {
         return .object(["customer_id": .string(id), "kyc_level": .string(level)])
     }
 }
+
+extension PaymentError: FunctionErrorConvertible {
+    public var functionError: FunctionError {
+        let code: FunctionError.Code
+        switch reason {
+        case .illegalTransition, .conflict: code = .conflict
+        case .notFound: code = .notFound
+        case .forbidden: code = .forbidden
+        case .invalid: code = .validation
+        case .idempotencyMismatch: code = .idempotencyError
+        case .idempotencyInProgress: code = .idempotencyInProgress
+        case .unavailable: code = .unavailable
+        }
+        return FunctionError(code, message, field: field, underlying: self)
+    }
+}

@@ -14,7 +14,7 @@ extension PayService {
     /// - Throws: not-found for an unknown payment and for one the caller may not see (the same words for both).
     public func get(_ id: String, caller: Caller) async throws -> Payment {
         guard let payment = try await storeCall({ try await store.load(id) }), caller.mayAccess(payment) else {
-            throw FunctionError.notFound("no such payment: \(id)")
+            throw PaymentError.notFound(id)
         }
         return payment
     }
@@ -27,14 +27,13 @@ extension PayService {
         if let identity = caller.identity, !identity.isAdmin {
             if let customer = identity.customerID {
                 guard customerID == nil || customerID == customer, merchantID == nil else {
-                    throw FunctionError(.forbidden, "a customer lists their own payments only")
+                    throw PaymentError.forbidden("a customer lists their own payments only")
                 }
                 owner = .customer(customer)
             } else {
                 let merchant = identity.merchantID ?? identity.subject
                 guard merchantID == nil || merchantID == merchant, customerID == nil else {
-                    throw FunctionError(
-                        .forbidden, "a merchant lists their own payments only (merchant_id \(merchant))")
+                    throw PaymentError.forbidden("a merchant lists their own payments only (merchant_id \(merchant))")
                 }
                 owner = .merchant(merchant)
             }
@@ -43,10 +42,10 @@ extension PayService {
         } else if let merchantID, customerID == nil {
             owner = .merchant(merchantID)
         } else {
-            throw FunctionError.validation("customer_id", "name exactly one of customer_id and merchant_id")
+            throw PaymentError.invalid("customer_id", "name exactly one of customer_id and merchant_id")
         }
         guard (1...100).contains(limit) else {
-            throw FunctionError.validation("limit", "expected 1 to 100, got \(limit)")
+            throw PaymentError.invalid("limit", "expected 1 to 100, got \(limit)")
         }
         let page = try await storeCall { try await store.list(owner, limit: limit, startingAfter: startingAfter) }
         return PaymentPage(payments: page.payments, hasMore: page.hasMore)
@@ -59,12 +58,11 @@ extension PayService {
     {
         if caller.audience == .customer {
             _ = try await get(id, caller: caller)
-            throw FunctionError(.forbidden, "refunds are made by the merchant")
+            throw PaymentError.forbidden("refunds are made by the merchant")
         }
         return try await locked(id, caller: caller, requestID: requestID) { payment in
             guard payment.status.isCaptured, payment.status != .refunded else {
-                throw FunctionError(
-                    .conflict,
+                throw PaymentError.conflict(
                     payment.status == .refunded
                         ? "payment \(id) is already refunded in full"
                         : "a payment in \(payment.status.rawValue) cannot be refunded (nothing was captured)",
@@ -72,16 +70,16 @@ extension PayService {
             }
             let remaining = payment.amount - payment.amountRefunded
             let amount = requested ?? remaining
-            guard amount > 0 else { throw FunctionError.validation("amount", "must be positive, got \(amount)") }
+            guard amount > 0 else { throw PaymentError.invalid("amount", "must be positive, got \(amount)") }
             guard amount <= remaining else {
-                throw FunctionError.validation(
+                throw PaymentError.invalid(
                     "amount",
                     "\(Money(minorUnits: amount, currency: payment.money.currency)) is more than the \(Money(minorUnits: remaining, currency: payment.money.currency)) left to refund"
                 )
             }
             guard let name = payment.gateway, let gateway = gateways[name], let reference = payment.gatewayReference
             else {
-                throw FunctionError(.conflict, "payment \(id) has no gateway charge to refund")
+                throw PaymentError.conflict("payment \(id) has no gateway charge to refund")
             }
             let number = payment.refunds.count + 1
             let gatewayRefund: String
@@ -90,8 +88,8 @@ extension PayService {
                     reference: reference, amount: Money(minorUnits: amount, currency: payment.money.currency),
                     idempotencyKey: "\(id):refund:\(number)")
             } catch {
-                throw FunctionError(
-                    error.isRetriable ? .unavailable : .validation, "the refund was not made: \(error.description)")
+                let message = "the refund was not made: \(error.description)"
+                throw error.isRetriable ? PaymentError.unavailable(message) : PaymentError(.invalid, message)
             }
             let refundID = "re_" + String(id.dropFirst(4)) + "_\(number)"
             payment.refunds.append(
@@ -119,8 +117,7 @@ extension PayService {
     public func cancel(_ id: String, reason: String?, caller: Caller, requestID: String) async throws -> Payment {
         try await locked(id, caller: caller, requestID: requestID) { payment in
             guard payment.status == .requiresAction || payment.status == .requiresPaymentMethod else {
-                throw FunctionError(
-                    .conflict,
+                throw PaymentError.conflict(
                     "a payment in \(payment.status.rawValue) cannot be canceled"
                         + (payment.status.isCaptured ? "; refund it instead" : ""), field: "status")
             }
@@ -128,7 +125,7 @@ extension PayService {
                 do throws(GatewayError) {
                     try await gateway.cancel(reference: reference, idempotencyKey: "\(id):cancel")
                 } catch {
-                    throw FunctionError(.unavailable, "the gateway did not cancel: \(error.description)")
+                    throw PaymentError.unavailable("the gateway did not cancel: \(error.description)")
                 }
             }
             payment.nextAction = nil
@@ -143,11 +140,11 @@ extension PayService {
     ) async throws -> Payment {
         _ = try await get(id, caller: caller)
         guard try await storeCall({ try await store.lock(id, owner: requestID) }) else {
-            throw FunctionError(.conflict, "payment \(id) is being changed by another request; retry in a moment")
+            throw PaymentError.conflict("payment \(id) is being changed by another request; retry in a moment")
         }
         do {
             guard var payment = try await storeCall({ try await store.load(id) }) else {
-                throw FunctionError.notFound("no such payment: \(id)")
+                throw PaymentError.notFound(id)
             }
             let version = payment.version
             let events = try await change(&payment)

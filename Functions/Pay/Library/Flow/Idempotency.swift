@@ -71,18 +71,13 @@ extension PayService {
     func replay(_ existing: IdempotencyRecord, claim: IdempotencyRecord) async throws -> PayAnswer {
         guard existing.fingerprint == claim.fingerprint else {
             let field = PaymentRequest.difference(existing.parameters, claim.parameters) ?? "the parameters"
-            throw FunctionError(
-                .idempotencyError,
-                "Idempotency-Key \(claim.key) was used with different parameters (\(field) differs); use a new key for a new payment",
-                field: field)
+            throw PaymentError.idempotencyMismatch(key: claim.key, field: field)
         }
         var record = existing
         let deadline = ContinuousClock.now + settings.idempotencyWait
         while record.state == .inProgress {
             guard ContinuousClock.now < deadline else {
-                throw FunctionError(
-                    .idempotencyInProgress,
-                    "the first request with Idempotency-Key \(claim.key) is still running; retry in a moment")
+                throw PaymentError.idempotencyInProgress(key: claim.key)
             }
             try await Task.sleep(for: .milliseconds(20))
             guard
@@ -91,9 +86,8 @@ extension PayService {
                 })
             else {
                 // The first request failed before charging and freed the key: this one may run it now.
-                throw FunctionError(
-                    .unavailable, "the first request with Idempotency-Key \(claim.key) failed before charging; retry it"
-                )
+                throw PaymentError.unavailable(
+                    "the first request with Idempotency-Key \(claim.key) failed before charging; retry it")
             }
             record = fresh
         }

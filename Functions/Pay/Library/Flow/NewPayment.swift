@@ -18,7 +18,7 @@ extension PayService {
         do {
             fee = try merchant.fee(on: request.money)
         } catch {
-            throw FunctionError.validation("amount", error.description)
+            throw PaymentError.invalid("amount", error.description)
         }
         let now = Timestamp.now()
         var payment = Payment(

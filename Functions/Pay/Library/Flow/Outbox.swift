@@ -22,7 +22,6 @@ extension PayService {
             view.version = expectedVersion + 1
             outcome?.response = PaymentView.render(view, for: caller)
         }
-        var lastError: (any Error)?
         for attempt in 0..<4 {
             if attempt > 0 { try? await Task.sleep(for: .milliseconds(50 << attempt)) }
             do {
@@ -31,14 +30,12 @@ extension PayService {
                 payment = written
                 return written
             } catch let error as PaymentStoreError {
-                throw FunctionError(.conflict, error.description)
+                throw PaymentError.conflict(error.description)
             } catch {
-                lastError = error
+                continue  // the store did not answer: try again, the charge must not be lost
             }
         }
-        throw FunctionError(
-            .unavailable, "the payment store is unavailable; payment \(payment.id) was not recorded",
-            underlying: lastError)
+        throw PaymentError.unavailable("the payment store is unavailable; payment \(payment.id) was not recorded")
     }
 
     static func events(for payment: Payment) throws -> [OutgoingEvent] {

@@ -1,8 +1,7 @@
-import FunctionKit
 import SmartPayCore
 
 extension Payment {
-    mutating func fail(_ code: String, _ message: String, source: String, actor: String? = nil) throws(FunctionError) {
+    mutating func fail(_ code: String, _ message: String, source: String, actor: String? = nil) throws(PaymentError) {
         failure = Failure(code: code, message: message, source: source)
         try transition(to: .failed, actor: actor ?? source, reason: "\(code): \(message)")
     }

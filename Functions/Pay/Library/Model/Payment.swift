@@ -1,4 +1,3 @@
-import FunctionKit
 import SmartPayCore
 
 /// A payment: what was asked, where it stands, and everything that happened to it.
@@ -169,10 +168,10 @@ public struct Payment: Codable, Sendable, Equatable {
     public var money: Money { Money(minorUnits: amount, currency: currency) }
 
     /// Moves to `next`, appending the transition to the history.
-    /// - Throws: `FunctionError.conflict` for a move the state machine does not allow; nothing changes then.
+    /// - Throws: `PaymentError` for a move the state machine does not allow; nothing changes then.
     public mutating func transition(
         to next: PaymentStatus, actor: String, reason: String, at time: Timestamp = .now()
-    ) throws(FunctionError) {
+    ) throws(PaymentError) {
         try status.validateTransition(to: next)
         history.append(Transition(from: status, to: next, at: time, actor: actor, reason: reason))
         status = next

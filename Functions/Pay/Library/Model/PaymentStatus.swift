@@ -36,17 +36,10 @@ public enum PaymentStatus: String, Codable, Sendable, CaseIterable {
     /// The money moved to the merchant (and may be refunded).
     public var isCaptured: Bool { self == .succeeded || self == .partiallyRefunded || self == .refunded }
 
-    /// - Throws: `FunctionError.conflict` naming both states when the move is not allowed.
-    public func validateTransition(to next: PaymentStatus) throws(FunctionError) {
+    /// - Throws: `PaymentError.illegalTransition` naming both states when the move is not allowed.
+    public func validateTransition(to next: PaymentStatus) throws(PaymentError) {
         guard successors.contains(next) else {
-            let allowed = successors.map(\.rawValue).sorted()
-            throw FunctionError(
-                .conflict,
-                "a payment cannot go from \(rawValue) to \(next.rawValue)"
-                    + (allowed.isEmpty
-                        ? " (\(rawValue) is final)"
-                        : " (from \(rawValue) it may go to \(allowed.joined(separator: ", ")))"),
-                field: "status")
+            throw .illegalTransition(from: self, to: next, allowed: successors.map(\.rawValue).sorted())
         }
     }
 }

@@ -69,7 +69,7 @@ public final class InMemoryPaymentStore: PaymentStore {
         var start = 0
         if let startingAfter {
             guard let index = sorted.firstIndex(where: { $0.id == startingAfter }) else {
-                throw FunctionError.validation("starting_after", "no payment \(startingAfter) in this list")
+                throw PaymentError.invalid("starting_after", "no payment \(startingAfter) in this list")
             }
             start = index + 1
         }

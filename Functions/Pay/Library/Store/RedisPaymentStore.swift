@@ -115,7 +115,7 @@ public final class RedisPaymentStore: PaymentStore {
         var start = 0
         if let startingAfter {
             guard let rank = try await redis.send(["ZREVRANK", index, startingAfter]).integer else {
-                throw FunctionError.validation("starting_after", "no payment \(startingAfter) in this list")
+                throw PaymentError.invalid("starting_after", "no payment \(startingAfter) in this list")
             }
             start = Int(rank) + 1
         }
