@@ -1,4 +1,5 @@
 import SmartPayCore
+import SmartPayIO
 
 /// The one error type of SmartPay's functions: a stable code, a message for people, the field it concerns, and
 /// optionally the error underneath.
@@ -112,7 +113,9 @@ public struct FunctionError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(code.errorType): \(message)" }
 
-    /// Turns any error into a `FunctionError`: decoding and parse errors keep their field and wording; anything
+    /// Turns any error into a `FunctionError`: a domain error (`FunctionErrorConvertible`) is what it says; a
+    /// dependency's failure (`DependencyFailure`: Redis, an HTTP service) is `unavailable` (503, retryable) reading
+    /// "{dependency} is unavailable: {error}"; decoding and parse errors keep their field and wording; anything
     /// unknown becomes `internal` without leaking its details into the message.
     public init(wrapping error: any Error) {
         switch error {
@@ -120,6 +123,8 @@ public struct FunctionError: Error, Sendable, CustomStringConvertible {
             self = error
         case let error as any FunctionErrorConvertible:
             self = error.functionError
+        case let error as any DependencyFailure:
+            self.init(.unavailable, "\(error.dependency) is unavailable: \(error)", underlying: error)
         case let error as UnknownFieldError:
             self.init(.invalidRequest, error.description, field: error.path, underlying: error)
         case let error as DecodingError:
@@ -138,6 +143,10 @@ public struct FunctionError: Error, Sendable, CustomStringConvertible {
 
     /// Runs `body`; a failure of type `E` — the client of a store or service the function depends on — becomes
     /// `unavailable` (503, retryable) reading "the {what} is unavailable: {error}". Other errors pass unchanged.
+    ///
+    /// The harness already answers any `DependencyFailure` (`RedisError`, `HTTPClientError`) that reaches it this
+    /// way, naming the dependency ("Redis is unavailable: …"); this wrapper is for code that catches the
+    /// `FunctionError` itself before the harness sees it, or that wants the store named in the message.
     public static func unavailable<E: Error, T>(
         on _: E.Type, _ what: String, _ body: () async throws -> T
     ) async throws -> T {

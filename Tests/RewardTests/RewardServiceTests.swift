@@ -42,10 +42,11 @@ struct RewardServiceTests {
         #expect(rules.dailyCap == 50_000_000 && rules.holdSeconds == 60)
         rules.rates["USD"] = 1
         #expect(rules.earned(amount: 99, currency: .usd, category: nil, tier: nil) == 0, "rounded down, never up")
-        #expect(throws: FunctionError.self) {
+        #expect(throws: RewardError.invalidRules("rates.USD", "expected a non-negative decimal string such as \"1.5\""))
+        {
             _ = try RewardRules(json: try JSONParser().parse(Array(#"{"rates": {"USD": 1.5}}"#.utf8)))
         }
-        #expect(throws: FunctionError.self) {
+        #expect(throws: RewardError.invalidRules("daily_cap", "expected a decimal string of tokens")) {
             _ = try RewardRules(json: try JSONParser().parse(Array(#"{"daily_cap": "-1"}"#.utf8)))
         }
     }
@@ -108,7 +109,9 @@ struct RewardServiceTests {
             #expect(clawed.status == .clawedBack)
             #expect(try await store.balance(customerID: "c_7") == RewardBalance(released: 10_000_000, pending: 0))
             var canceled = try #require(try await store.load("rwd_pay_r"))
-            #expect(throws: FunctionError.self) { try canceled.move(to: .released, reason: "illegal") }
+            #expect(throws: RewardError.illegalMove(from: .canceled, to: .released)) {
+                try canceled.move(to: .released, reason: "illegal")
+            }
             let late = try await service.release(paymentID: "pay_r", reason: "late settlement", force: true)
             #expect(late?.status == .canceled, "a canceled reward is never minted")
         }
@@ -173,7 +176,7 @@ struct RewardServiceTests {
             )
             #expect(again.tokens == 49_999_950, "the same refund key credits once")
             #expect(try await store.balance(customerID: "c_7").released == 99_999_900)
-            await #expect(throws: FunctionError.self) {
+            await #expect(throws: RewardError.unknownPurchase("rsp_nothing")) {
                 _ = try await service.redeemRefund(
                     RewardRedeemRefund(
                         spendID: "rsp_nothing", money: Money(minorUnits: 1, currency: .usd), refundKey: "k"))

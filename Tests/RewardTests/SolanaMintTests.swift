@@ -116,7 +116,7 @@ struct SolanaMintTests {
             defer { sandbox.stop() }
             let (service, store, _, _, _, _) = try await setup(redis, sandbox)
             _ = try await service.earn(try processed("pay_w", amount: 500, customer: "c_8"), logger: logger)
-            await #expect(throws: FunctionError.self) {
+            await #expect(throws: RewardError.noWallet(customerID: "c_8")) {
                 _ = try await service.release(paymentID: "pay_w", reason: "settled", force: true)
             }
             try await store.setWallet(customerID: "c_8", wallet: "not-an-address")

@@ -132,8 +132,9 @@ struct RouteHandlerTests {
                     #"{"amount_minor": 5, "currency": "USD", "method": "card", "country": "US", "gateways": ["paypal"]}"#
                 ), context: Self.context())
             Issue.record("an unknown gateway was accepted")
-        } catch let error as FunctionError {
-            #expect(error.field == "gateways")
+        } catch {
+            let mapped = FunctionError(wrapping: error)
+            #expect(mapped.field == "gateways" && mapped.code.httpStatus == 422, "\(mapped)")
         }
         do {
             _ = try await handler.handle(

@@ -47,10 +47,10 @@ struct OffPolicyTests {
 
     @Test("the policy file names what is wrong")
     func policyFile() throws {
-        #expect(throws: FunctionError.self) {
+        #expect(throws: RouteInputError("policy", "expected static, uniform or router")) {
             try CandidatePolicy(json: try JSONParser().parse(#"{"policy": "greedy"}"#))
         }
-        #expect(throws: FunctionError.self) {
+        #expect(throws: RouteInputError("gateway", "a static policy names its gateway")) {
             try CandidatePolicy(json: try JSONParser().parse(#"{"policy": "static"}"#))
         }
         if case .router(let settings) = try CandidatePolicy(

@@ -23,18 +23,18 @@ struct RouterTests {
         }
         let crypto = try router.decide(id: "c", context: Self.context(method: .crypto))
         #expect(crypto.gateway == "solana" && crypto.fallbacks.isEmpty && crypto.propensity == 1)
-        #expect(throws: FunctionError.self) {
+        #expect(throws: RouteInputError.self) {
             try router.decide(id: "x", context: Self.context(5_000, .jpy, method: .crypto, country: "JP"))
         }
         do {
             _ = try router.decide(id: "x", context: Self.context(5_000, .jpy, method: .crypto, country: "JP"))
         } catch {
-            #expect(error.message == "currency: no gateway accepts JPY by crypto from JP")
+            #expect(error.description == "currency: no gateway accepts JPY by crypto from JP")
         }
         do {
             _ = try router.decide(id: "y", context: Self.context(), candidates: ["stripe", "paypal"])
         } catch {
-            #expect(error.field == "gateways" && error.message.contains("paypal"))
+            #expect(error.field == "gateways" && error.description.contains("paypal"))
         }
     }
 

@@ -1,3 +1,5 @@
+import SmartPayIO
+
 /// An HTTP request for `HTTPClient`.
 public struct HTTPClientRequest: Sendable {
     public var method: String
@@ -46,8 +48,9 @@ public struct HTTPClientResponse: Sendable {
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
 }
 
-/// Why an HTTP exchange failed before a response arrived. `code` is stable; `message` includes libcurl's words.
-public struct HTTPClientError: Error, Hashable, Sendable, CustomStringConvertible {
+/// Why an HTTP exchange failed before a response arrived. `code` is stable; `message` includes libcurl's words. A
+/// `DependencyFailure`: the function harness answers it as unavailable (503).
+public struct HTTPClientError: DependencyFailure, Hashable, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String {
             case invalidRequest = "invalid_request"
@@ -86,4 +89,6 @@ public struct HTTPClientError: Error, Hashable, Sendable, CustomStringConvertibl
     }
 
     public var description: String { "http \(code): \(message)" }
+
+    public var dependency: String { "an HTTP service" }
 }

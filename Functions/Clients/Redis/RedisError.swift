@@ -1,5 +1,8 @@
-/// What went wrong talking to Redis. `code` is stable for callers to switch on; `message` is for people.
-public struct RedisError: Error, Hashable, Sendable, CustomStringConvertible {
+import SmartPayIO
+
+/// What went wrong talking to Redis. `code` is stable for callers to switch on; `message` is for people. A
+/// `DependencyFailure`: the function harness answers it as unavailable (503).
+public struct RedisError: DependencyFailure, Hashable, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String {
             case invalidURL = "invalid_url"
@@ -41,4 +44,6 @@ public struct RedisError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "redis \(code): \(message)" }
+
+    public var dependency: String { "Redis" }
 }

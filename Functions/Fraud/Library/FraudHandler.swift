@@ -61,7 +61,7 @@ public struct FraudHandler: RoutedFunction {
         let redisURL = try context.configuration.require("REDIS_URL")
         let path = try FraudModel.locate(configured: context.configuration["FRAUD_MODEL_PATH"])
         let model = try FraudModel.load(path: path)
-        let policy = try FraudPolicy(configuration: context.configuration, model: model)
+        let policy = try FraudPolicy(settings: context.configuration.values, model: model)
         let redis = try RedisClient(url: redisURL, maximumConnections: 4)
         self.init(store: RedisFraudStore(redis: redis), scorer: FraudScorer(model: model, policy: policy))
         context.logger.info(
@@ -76,12 +76,10 @@ public struct FraudHandler: RoutedFunction {
     /// Scores a transaction, or returns its cached verdict.
     public func score(_ transaction: FraudTransaction, context: InvocationContext) async throws -> FraudVerdict {
         let scorer = self.scorer
-        let outcome = try await storeCall {
-            try await store.scoreOnce(transaction) { history, blocklisted in
-                let verdict = scorer.verdict(for: transaction, history: history, blocklisted: blocklisted)
-                let events = verdict.tier == .high ? [try Self.detectedEvent(transaction, verdict)] : []
-                return FreshVerdict(value: verdict, json: try Self.encode(verdict), events: events)
-            }
+        let outcome = try await store.scoreOnce(transaction) { history, blocklisted in
+            let verdict = scorer.verdict(for: transaction, history: history, blocklisted: blocklisted)
+            let events = verdict.tier == .high ? [try Self.detectedEvent(transaction, verdict)] : []
+            return FreshVerdict(value: verdict, json: try Self.encode(verdict), events: events)
         }
         switch outcome {
         case .cached(let json):
@@ -89,7 +87,7 @@ public struct FraudHandler: RoutedFunction {
         case .fresh(let verdict, let stored):
             if !stored {
                 // Another call for the same transaction stored its verdict first: answer with that one.
-                if case .cached(let json) = try await storeCall({ try await store.observe(transaction) }) {
+                if case .cached(let json) = try await store.observe(transaction) {
                     return try Self.cachedVerdict(json)
                 }
             }
@@ -119,17 +117,10 @@ public struct FraudHandler: RoutedFunction {
             time = FraudTransaction.floorSeconds(parsed.millisecondsSinceEpoch)
         }
         do {
-            return try await storeCall {
-                try await store.recordFraud(transactionID: id, terminalID: terminal, time: time)
-            }
+            return try await store.recordFraud(transactionID: id, terminalID: terminal, time: time)
         } catch let error as FraudStoreError {
             throw FunctionError(.validation, error.description, field: "transaction_id")
         }
-    }
-
-    /// Store failures (Redis down) are retryable; the store's own refusals are not.
-    func storeCall<T>(_ body: () async throws -> T) async throws -> T {
-        try await FunctionError.unavailable(on: RedisError.self, "fraud store", body)
     }
 
     static func detectedEvent(_ transaction: FraudTransaction, _ verdict: FraudVerdict) throws -> OutgoingEvent {
@@ -155,4 +146,9 @@ public struct FraudHandler: RoutedFunction {
 
 extension FraudInputError: FunctionErrorConvertible {
     public var functionError: FunctionError { .validation(field, reason) }
+}
+
+extension FraudPolicyError: FunctionErrorConvertible {
+    /// A setting the deployment got wrong: a fault of ours, not the caller's.
+    public var functionError: FunctionError { FunctionError(.internal, description, underlying: self) }
 }

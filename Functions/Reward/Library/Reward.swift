@@ -1,4 +1,3 @@
-import FunctionKit
 import SmartPayCore
 
 /// A reward for one payment, in escrow until the payment settles.
@@ -65,12 +64,10 @@ public struct Reward: Codable, Sendable, Equatable {
         self.version = 0
     }
 
-    /// - Throws: `FunctionError.conflict` naming both states for a move the escrow does not allow; nothing changes.
-    public mutating func move(to next: Status, reason: String) throws(FunctionError) {
-        guard Status.successors[status]?.contains(next) == true else {
-            throw FunctionError(
-                .conflict, "a \(status.rawValue) reward cannot become \(next.rawValue)", field: "status")
-        }
+    /// - Throws: `RewardError.illegalMove` naming both states for a move the escrow does not allow; nothing
+    ///   changes.
+    public mutating func move(to next: Status, reason: String) throws(RewardError) {
+        guard Status.successors[status]?.contains(next) == true else { throw .illegalMove(from: status, to: next) }
         status = next
         steps.append(Step(status: next, at: .now(), reason: reason))
     }

@@ -97,7 +97,7 @@ public struct RewardHandler: RoutedFunction {
         var rulesJSON: JSONValue?
         if let text = configuration.string("REWARD_RULES") {
             do { rulesJSON = try JSONParser().parse(Array(text.utf8)) } catch {
-                throw FunctionError.validation("REWARD_RULES", "not JSON: \(error)")
+                throw RewardError.invalidRules(nil, "not JSON: \(error)")
             }
         }
         let store = RedisRewardStore(redis: redis)
@@ -168,5 +168,20 @@ public struct RewardHandler: RoutedFunction {
         if let minted = reward.mintedOn { body["minted_on"] = .string(minted) }
         if let signature = reward.signature { body["signature"] = .string(signature) }
         return .object(body)
+    }
+}
+
+extension RewardError: FunctionErrorConvertible {
+    /// An illegal escrow move or a wallet missing for an on-chain mint clashes with the reward's state (409); a rule
+    /// setting or a purchase breaking a rule is a validation error (422) naming its field; an unknown purchase 404.
+    public var functionError: FunctionError {
+        let status: FunctionError.Code =
+            switch code {
+            case .illegalMove, .noWallet: .conflict
+            case .invalidRules, .invalidPurchase: .validation
+            case .unknownPurchase: .notFound
+            default: .internal
+            }
+        return FunctionError(status, message, field: field, underlying: self)
     }
 }

@@ -1,4 +1,3 @@
-import FunctionKit
 import SmartPayCore
 
 /// How many reward tokens a payment earns. All configuration, all integers: the token has 6 decimals, so amounts are
@@ -41,11 +40,11 @@ public struct RewardRules: Sendable, Equatable {
     /// Reads `REWARD_RULES` (a JSON object with any of `rates` — decimal strings of tokens per major unit —
     /// `category_multipliers`, `tier_multipliers` — decimal strings, `"1.5"` — `daily_cap` — tokens, a decimal
     /// string — and `hold_seconds`), over the defaults.
-    /// - Throws: `FunctionError.validation` naming the setting that does not parse.
-    public init(json: JSONValue?) throws(FunctionError) {
+    /// - Throws: `RewardError.invalidRules` naming the setting that does not parse.
+    public init(json: JSONValue?) throws(RewardError) {
         self.init()
         guard let json, !json.isNull else { return }
-        guard case .object = json else { throw FunctionError.validation("REWARD_RULES", "expected a JSON object") }
+        guard case .object = json else { throw .invalidRules(nil, "expected a JSON object") }
         if let rates = json["rates"] {
             self.rates = try Self.decimals(rates, field: "rates", digits: Int(Self.decimals))
         }
@@ -59,13 +58,13 @@ public struct RewardRules: Sendable, Equatable {
             guard let text = cap.stringValue, let value = DecimalText.parse(text, decimals: Int(Self.decimals)),
                 value >= 0
             else {
-                throw FunctionError.validation("REWARD_RULES.daily_cap", "expected a decimal string of tokens")
+                throw .invalidRules("daily_cap", "expected a decimal string of tokens")
             }
             dailyCap = value
         }
         if let hold = json["hold_seconds"] {
             guard let text = hold.numberText, let value = Int64(text), value >= 0 else {
-                throw FunctionError.validation("REWARD_RULES.hold_seconds", "expected a non-negative integer")
+                throw .invalidRules("hold_seconds", "expected a non-negative integer")
             }
             holdSeconds = value
         }
@@ -83,16 +82,15 @@ public struct RewardRules: Sendable, Equatable {
     }
 
     /// Decimal strings by key, each times 10^`digits` (4 for basis points, 6 for micro-tokens).
-    static func decimals(_ value: JSONValue, field: String, digits: Int) throws(FunctionError) -> [String: Int64] {
+    static func decimals(_ value: JSONValue, field: String, digits: Int) throws(RewardError) -> [String: Int64] {
         guard case .object(let members) = value else {
-            throw FunctionError.validation("REWARD_RULES.\(field)", "expected an object of decimal strings")
+            throw .invalidRules(field, "expected an object of decimal strings")
         }
         var result: [String: Int64] = [:]
         for (key, item) in members {
             guard let text = item.stringValue, let parsed = DecimalText.parse(text, decimals: digits), parsed >= 0
             else {
-                throw FunctionError.validation(
-                    "REWARD_RULES.\(field).\(key)", "expected a non-negative decimal string such as \"1.5\"")
+                throw .invalidRules("\(field).\(key)", "expected a non-negative decimal string such as \"1.5\"")
             }
             result[key] = parsed
         }

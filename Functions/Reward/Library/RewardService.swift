@@ -1,4 +1,3 @@
-import FunctionKit
 import Logging
 import SmartPayContracts
 import SmartPayCore
@@ -190,7 +189,7 @@ public struct RewardService: Sendable {
     ///   `insufficient_rewards` and what is available — a customer's outcome, not an error.
     public func redeem(_ call: RewardRedeem) async throws -> RewardRedemption {
         guard let tokens = tokens(for: call.money) else {
-            throw FunctionError.validation("currency", "rewards cannot pay in \(call.currency.code)")
+            throw RewardError.unpayableCurrency(call.currency.code)
         }
         do {
             let left = try await store.spend(customerID: call.customerID, paymentID: call.paymentID, amount: tokens)
@@ -205,11 +204,11 @@ public struct RewardService: Sendable {
     /// Gives a refunded rewards purchase's tokens back, once per refund key.
     public func redeemRefund(_ call: RewardRedeemRefund) async throws -> RewardCredit {
         guard call.spendID.hasPrefix("rsp_"), let tokens = tokens(for: call.money) else {
-            throw FunctionError.validation("spend_id", "expected rsp_… and an amount in a currency with a rate")
+            throw RewardError.notARewardsSpend()
         }
         let paymentID = String(call.spendID.dropFirst(4))
         let (customer, credited) = try await store.credit(paymentID: paymentID, key: call.refundKey, amount: tokens)
-        guard !customer.isEmpty else { throw FunctionError.notFound("no such rewards purchase \(call.spendID)") }
+        guard !customer.isEmpty else { throw RewardError.unknownPurchase(call.spendID) }
         return RewardCredit(creditID: "rcr_" + call.refundKey, customerID: customer, tokens: credited)
     }
 

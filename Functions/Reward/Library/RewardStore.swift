@@ -1,5 +1,4 @@
 import Foundation
-import FunctionKit
 import SmartPayCore
 import SmartPayEvents
 import SmartPayRedis

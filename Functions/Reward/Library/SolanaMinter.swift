@@ -1,4 +1,3 @@
-import FunctionKit
 import SmartPayCore
 import SmartPaySolana
 
@@ -55,9 +54,7 @@ public struct SolanaMinter: RewardMinter {
         async throws -> MintOutcome
     {
         guard let text = try await wallets(reward.customerID) else {
-            throw FunctionError(
-                .conflict, "customer \(reward.customerID) has no Solana wallet; save one with wallet.save",
-                field: "wallet")
+            throw RewardError.noWallet(customerID: reward.customerID)
         }
         let wallet = try SolanaPublicKey(text)
         if let previous {

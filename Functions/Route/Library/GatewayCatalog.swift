@@ -1,4 +1,3 @@
-import FunctionKit
 import SmartPayCore
 
 /// A payment gateway as configuration: what it accepts and what it costs.
@@ -61,19 +60,19 @@ public struct GatewayCatalog: Sendable {
     public func profile(_ name: String) -> GatewayProfile? { gateways.first { $0.name == name } }
 
     /// The eligible gateways among `candidates` (all when nil), in catalogue order.
-    /// - Throws: `FunctionError.validation` for an unknown candidate, or when none is eligible (naming the
-    ///   currency, method and country).
-    public func eligible(for context: RouteContext, candidates: [String]?) throws(FunctionError) -> [GatewayProfile] {
+    /// - Throws: `RouteInputError` for an unknown candidate, or when none is eligible (naming the currency, method
+    ///   and country).
+    public func eligible(for context: RouteContext, candidates: [String]?) throws(RouteInputError) -> [GatewayProfile] {
         if let candidates {
             for name in candidates where profile(name) == nil {
-                throw FunctionError.validation(
+                throw RouteInputError(
                     "gateways", "unknown gateway \"\(name)\" (known: \(gateways.map(\.name).joined(separator: ", ")))")
             }
         }
         let allowed = candidates.map(Set.init)
         let eligible = gateways.filter { (allowed?.contains($0.name) ?? true) && $0.accepts(context) }
         guard !eligible.isEmpty else {
-            throw FunctionError.validation(
+            throw RouteInputError(
                 "currency",
                 "no gateway accepts \(context.money.currency.code) by \(context.method.rawValue) from \(context.country)"
             )

@@ -1,4 +1,3 @@
-import FunctionKit
 import SmartPayCore
 
 /// One logged decision with its outcome: what off-policy evaluation reads (a line of `route:log` exported as JSON).
@@ -30,30 +29,30 @@ public struct LoggedDecision: Sendable, Equatable {
         self.processorError = processorError
     }
 
-    /// - Throws: `FunctionError.validation` naming the field (and the line, in `OffPolicyEvaluation.read`).
-    public init(json: JSONValue) throws(FunctionError) {
+    /// - Throws: `RouteInputError` naming the field (and the line, in `OffPolicyEvaluation.read`).
+    public init(json: JSONValue) throws(RouteInputError) {
         guard let id = json["decision_id"]?.stringValue else {
-            throw FunctionError.validation("decision_id", "is required")
+            throw RouteInputError("decision_id", "is required")
         }
         self.id = id
         context = try RouteContext(json: json["context"] ?? .null)
         guard case .array(let names)? = json["gateways"], !names.isEmpty else {
-            throw FunctionError.validation("gateways", "expected the eligible gateways")
+            throw RouteInputError("gateways", "expected the eligible gateways")
         }
         gateways = names.compactMap(\.stringValue)
         guard let chosen = json["gateway"]?.stringValue, gateways.contains(chosen) else {
-            throw FunctionError.validation("gateway", "expected one of the eligible gateways")
+            throw RouteInputError("gateway", "expected one of the eligible gateways")
         }
         self.chosen = chosen
         guard case .number(let text)? = json["propensity"], let propensity = Double(text), propensity > 0,
             propensity <= 1
         else {
-            throw FunctionError.validation("propensity", "expected the logging policy's probability, in (0, 1]")
+            throw RouteInputError("propensity", "expected the logging policy's probability, in (0, 1]")
         }
         self.propensity = propensity
         if let value = json["reward"], !value.isNull {
             guard case .number(let text) = value, let reward = Double(text) else {
-                throw FunctionError.validation("reward", "expected a number")
+                throw RouteInputError("reward", "expected a number")
             }
             self.reward = reward
         }
@@ -83,20 +82,20 @@ public enum CandidatePolicy: Sendable {
     case uniform
     case router(RouterSettings)
 
-    public init(json: JSONValue) throws(FunctionError) {
+    public init(json: JSONValue) throws(RouteInputError) {
         switch json["policy"]?.stringValue {
         case "static":
             guard let gateway = json["gateway"]?.stringValue else {
-                throw FunctionError.validation("gateway", "a static policy names its gateway")
+                throw RouteInputError("gateway", "a static policy names its gateway")
             }
             self = .fixed(gateway)
         case "uniform": self = .uniform
         case "router":
             var settings = RouterSettings()
-            func number(_ name: String) throws(FunctionError) -> Double? {
+            func number(_ name: String) throws(RouteInputError) -> Double? {
                 guard let value = json[name] else { return nil }
                 guard case .number(let text) = value, let number = Double(text) else {
-                    throw FunctionError.validation(name, "expected a number")
+                    throw RouteInputError(name, "expected a number")
                 }
                 return number
             }
@@ -106,7 +105,7 @@ public enum CandidatePolicy: Sendable {
             if let weight = try number("latency_weight") { settings.latencyWeightPerSecond = weight }
             self = .router(settings)
         default:
-            throw FunctionError.validation("policy", "expected static, uniform or router")
+            throw RouteInputError("policy", "expected static, uniform or router")
         }
     }
 }

@@ -1,4 +1,3 @@
-import FunctionKit
 import SmartPayCore
 
 #if canImport(Glibc)
@@ -44,36 +43,36 @@ public struct RouteContext: Sendable, Equatable {
         self.riskTier = riskTier
     }
 
-    /// - Throws: `FunctionError.validation` naming the first wrong field.
-    public init(json: JSONValue) throws(FunctionError) {
-        let fields = try EventFields(json, what: "the payment context")
+    /// - Throws: `RouteInputError` naming the first wrong field.
+    public init(json: JSONValue) throws(RouteInputError) {
+        let fields = try RouteFields(json, what: "the payment context")
         let amountField = fields["amount_minor"] == nil && fields["amount"] != nil ? "amount" : "amount_minor"
         let minor = try fields.minorUnits(amountField)
-        guard minor > 0 else { throw FunctionError.validation(amountField, "must be positive, got \(minor)") }
+        guard minor > 0 else { throw RouteInputError(amountField, "must be positive, got \(minor)") }
         money = Money(minorUnits: minor, currency: try fields.currency())
-        let methodText = try fields.string("method", required: true, maximum: 64)!
+        let methodText = try fields.requiredString("method", maximum: 64)
         guard let method = PaymentMethod(rawValue: methodText) else {
-            throw FunctionError.validation("method", "expected card, wallet or crypto, got \"\(methodText)\"")
+            throw RouteInputError("method", "expected card, wallet or crypto, got \"\(methodText)\"")
         }
         self.method = method
         cardNetwork = try fields.string("card_network", maximum: 64)?.lowercased()
-        country = try fields.country("country", required: true)!
+        country = try fields.country("country")
         merchantCategory = try fields.string("merchant_category", maximum: 64)
         if let value = fields["hour"], !value.isNull {
             guard case .number(let hourText) = value, let hour = Int(hourText), (0...23).contains(hour) else {
-                throw FunctionError.validation("hour", "expected an integer 0–23, got \(value.briefDescription)")
+                throw RouteInputError("hour", "expected an integer 0–23, got \(value.briefDescription)")
             }
             self.hour = hour
         }
         if let value = fields["risk_score"], !value.isNull {
             guard case .number(let scoreText) = value, let score = Double(scoreText), (0...1).contains(score) else {
-                throw FunctionError.validation("risk_score", "expected a number 0–1, got \(value.briefDescription)")
+                throw RouteInputError("risk_score", "expected a number 0–1, got \(value.briefDescription)")
             }
             riskScore = score
         }
         if let tier = try fields.string("risk_tier", maximum: 64) {
             guard let parsed = RiskTier(rawValue: tier) else {
-                throw FunctionError.validation("risk_tier", "expected low, medium or high, got \"\(tier)\"")
+                throw RouteInputError("risk_tier", "expected low, medium or high, got \"\(tier)\"")
             }
             riskTier = parsed
         }

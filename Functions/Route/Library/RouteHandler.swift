@@ -98,7 +98,7 @@ public struct RouteHandler: RoutedFunction {
         let key = try fields.string("idempotency_key", maximum: 255)
         let eligible = try catalog.eligible(for: routeContext, candidates: candidates)
         let redis = store.redis
-        if let key, let stored = try await storeCall({ try await redis.send(["GET", stickyKey(key)]).bytes }) {
+        if let key, let stored = try await redis.send(["GET", stickyKey(key)]).bytes {
             var decision = try Self.decode(stored)
             decision.cached = true
             decision.features = nil
@@ -129,9 +129,9 @@ public struct RouteHandler: RoutedFunction {
             ],
         ]
         if let key { commands.append(["SET", stickyKey(key), record, "EX", String(Self.decisionSeconds), "NX"]) }
-        let replies = try await storeCall { try await redis.transaction(commands) }
+        let replies = try await redis.transaction(commands)
         if let key, replies.last == .null,
-            let stored = try await storeCall({ try await redis.send(["GET", stickyKey(key)]).bytes })
+            let stored = try await redis.send(["GET", stickyKey(key)]).bytes
         {
             // A concurrent retry with the same key decided first: answer with its decision.
             decision = try Self.decode(stored)
@@ -149,26 +149,22 @@ public struct RouteHandler: RoutedFunction {
         let (gateway, authorized, processorError) = (outcome.gateway, outcome.authorized, outcome.processorError)
         let store = self.store
         let redis = store.redis
-        guard let stored = try await storeCall({ try await redis.send(["GET", decisionKey(id)]).bytes }),
+        guard let stored = try await redis.send(["GET", decisionKey(id)]).bytes,
             let features = try Self.decode(stored).features
         else {
-            _ = try await storeCall { try await redis.send(["INCR", store.prefix + "feedback:unknown"]) }
+            _ = try await redis.send(["INCR", store.prefix + "feedback:unknown"])
             logger.info("feedback for an unknown decision", metadata: ["decision_id": .string(id)])
             return FeedbackReceipt(decisionID: id, gateway: gateway, known: false, breaker: nil)
         }
         if authorized || processorError {
-            _ = try await storeCall {
-                try await store.update(gateway: gateway, features: features, authorized: authorized)
-            }
+            _ = try await store.update(gateway: gateway, features: features, authorized: authorized)
         }
-        let breaker = try await storeCall { try await store.recordOutcome(outcome) }
-        _ = try await storeCall {
-            try await redis.send([
-                "XADD", store.prefix + "log", "MAXLEN", "~", "1000000", "*", "outcome", id, "gateway", gateway,
-                "authorized", authorized ? "1" : "0", "processor_error", processorError ? "1" : "0", "latency_ms",
-                outcome.latencyMs.map { String($0) } ?? "",
-            ])
-        }
+        let breaker = try await store.recordOutcome(outcome)
+        _ = try await redis.send([
+            "XADD", store.prefix + "log", "MAXLEN", "~", "1000000", "*", "outcome", id, "gateway", gateway,
+            "authorized", authorized ? "1" : "0", "processor_error", processorError ? "1" : "0", "latency_ms",
+            outcome.latencyMs.map { String($0) } ?? "",
+        ])
         return FeedbackReceipt(decisionID: id, gateway: gateway, known: true, breaker: breaker)
     }
 
@@ -183,7 +179,7 @@ public struct RouteHandler: RoutedFunction {
         if let cached { return cached }
         let names = catalog.gateways.map(\.name)
         let store = self.store
-        var fresh = try await storeCall { try await store.snapshot(gateways: names) }
+        var fresh = try await store.snapshot(gateways: names)
         // Forget up to the snapshot's clock once here, not in every decision (each decay re-inverts the matrix).
         for name in fresh.arms.keys { fresh.arms[name]?.decay(to: fresh.step) }
         cache.state.withLock { state in
@@ -195,10 +191,6 @@ public struct RouteHandler: RoutedFunction {
 
     func decisionKey(_ id: String) -> String { store.prefix + "decision:" + id }
     func stickyKey(_ key: String) -> String { store.prefix + "idempotency:" + key }
-
-    func storeCall<T>(_ body: () async throws -> T) async throws -> T {
-        try await FunctionError.unavailable(on: RedisError.self, "routing store", body)
-    }
 
     static func encode(_ decision: StoredDecision) throws -> String {
         var fields: [String: JSONValue] = [
@@ -216,5 +208,13 @@ public struct RouteHandler: RoutedFunction {
 
     static func decode(_ bytes: [UInt8]) throws -> StoredDecision {
         try JSONValueDecoder().decode(StoredDecision.self, from: bytes)
+    }
+}
+
+extension RouteInputError: FunctionErrorConvertible {
+    /// Not an object is malformed input (400); a field breaking a rule is a validation error (422) naming it.
+    public var functionError: FunctionError {
+        guard let field else { return FunctionError(.invalidRequest, description, underlying: self) }
+        return FunctionError(.validation, description, field: field, underlying: self)
     }
 }

@@ -62,8 +62,7 @@ public enum RouteStdio {
                     "scores": .object(scores),
                 ])
             case "feedback":
-                let outcome = try RouteOutcome(
-                    json: try EventFields(request, what: "the feedback"), catalog: router.catalog)
+                let outcome = try RouteOutcome(json: request, catalog: router.catalog)
                 let known = router.feedback(id: id, outcome: outcome)
                 return .object(["id": .string(id), "ok": .bool(true), "known": .bool(known)])
             default:

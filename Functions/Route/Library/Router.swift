@@ -1,4 +1,3 @@
-import FunctionKit
 import SmartPayContracts
 import SmartPayCore
 import Synchronization
@@ -52,14 +51,14 @@ public struct RouteOutcome: Sendable, Equatable {
     }
 
     /// The outcome a `payment.processed` reports: authorised when the payment succeeded.
-    /// - Throws: `FunctionError.validation` naming `gateway` when it is missing or not the catalogue's.
-    public init(_ processed: PaymentProcessed, catalog: GatewayCatalog) throws(FunctionError) {
-        guard let gateway = processed.gateway else { throw FunctionError.validation("gateway", "is required") }
+    /// - Throws: `RouteInputError` naming `gateway` when it is missing or not the catalogue's.
+    public init(_ processed: PaymentProcessed, catalog: GatewayCatalog) throws(RouteInputError) {
+        guard let gateway = processed.gateway else { throw RouteInputError("gateway", "is required") }
         guard catalog.profile(gateway) != nil else {
-            throw FunctionError.validation("gateway", "unknown gateway \"\(gateway)\"")
+            throw RouteInputError("gateway", "unknown gateway \"\(gateway)\"")
         }
         if let latency = processed.latencyMs, latency < 0 {
-            throw FunctionError.validation("latency_ms", "expected a non-negative number")
+            throw RouteInputError("latency_ms", "expected a non-negative number")
         }
         self.init(
             gateway: gateway, authorized: processed.status == .succeeded, processorError: processed.processorError,
@@ -69,13 +68,14 @@ public struct RouteOutcome: Sendable, Equatable {
     /// Reads an outcome as `route --stdio` carries it: `gateway` (one of the catalogue's),
     /// `authorized` (true/false) or a `status` (`succeeded`, `authorized`, `captured`, `settled` count as
     /// authorised), `processor_error` (default false), `latency_ms` (optional, ≥ 0).
-    /// - Throws: `FunctionError.validation` naming the field.
-    public init(json fields: EventFields, catalog: GatewayCatalog) throws(FunctionError) {
+    /// - Throws: `RouteInputError` naming the field.
+    public init(json: JSONValue, catalog: GatewayCatalog) throws(RouteInputError) {
+        let fields = try RouteFields(json, what: "the feedback")
         guard let gateway = try fields.string("gateway", maximum: 64) else {
-            throw FunctionError.validation("gateway", "is required")
+            throw RouteInputError("gateway", "is required")
         }
         guard catalog.profile(gateway) != nil else {
-            throw FunctionError.validation("gateway", "unknown gateway \"\(gateway)\"")
+            throw RouteInputError("gateway", "unknown gateway \"\(gateway)\"")
         }
         let authorized: Bool
         if let flag = try fields.bool("authorized") {
@@ -83,10 +83,10 @@ public struct RouteOutcome: Sendable, Equatable {
         } else if let status = try fields.string("status", maximum: 64) {
             authorized = ["succeeded", "authorized", "captured", "settled"].contains(status)
         } else {
-            throw FunctionError.validation("authorized", "expected authorized (true/false) or a status")
+            throw RouteInputError("authorized", "expected authorized (true/false) or a status")
         }
         let latency = try fields.number("latency_ms")
-        if let latency, latency < 0 { throw FunctionError.validation("latency_ms", "expected a non-negative number") }
+        if let latency, latency < 0 { throw RouteInputError("latency_ms", "expected a non-negative number") }
         self.init(
             gateway: gateway, authorized: authorized, processorError: try fields.bool("processor_error") ?? false,
             latencyMs: latency)
@@ -140,8 +140,8 @@ public final class Router: Sendable {
     }
 
     /// Chooses a gateway.
-    /// - Throws: `FunctionError.validation` for an unknown candidate or when no gateway is eligible.
-    public func decide(id: String, context: RouteContext, candidates: [String]? = nil) throws(FunctionError)
+    /// - Throws: `RouteInputError` for an unknown candidate or when no gateway is eligible.
+    public func decide(id: String, context: RouteContext, candidates: [String]? = nil) throws(RouteInputError)
         -> PolicyDecision
     {
         let eligible = try catalog.eligible(for: context, candidates: candidates)

@@ -1,4 +1,3 @@
-import FunctionKit
 import SmartPayContracts
 import SmartPayCore
 
@@ -25,24 +24,26 @@ public struct FraudPolicy: Sendable, Equatable {
         self.velocity1Hour = velocity1Hour
     }
 
-    /// - Throws: `FunctionError.internal` for a malformed or inconsistent setting.
-    public init(configuration: FunctionConfiguration, model: FraudModel) throws(FunctionError) {
-        func threshold(_ key: String, _ fallback: Double) throws(FunctionError) -> Double {
-            guard let text = configuration[key] else { return fallback }
-            guard let value = Double(text), value > 0, value < 1 else {
-                throw FunctionError(.internal, "configuration \(key) must be a probability in (0, 1), got \"\(text)\"")
-            }
+    /// Reads the settings (the function's environment) over the model's thresholds.
+    /// - Throws: `FraudPolicyError` naming a malformed or inconsistent setting.
+    public init(settings: [String: String], model: FraudModel) throws(FraudPolicyError) {
+        func threshold(_ key: String, _ fallback: Double) throws(FraudPolicyError) -> Double {
+            guard let text = settings[key] else { return fallback }
+            guard let value = Double(text), value > 0, value < 1 else { throw .notProbability(key, got: text) }
+            return value
+        }
+        func integer(_ key: String, _ fallback: Int) throws(FraudPolicyError) -> Int {
+            guard let text = settings[key] else { return fallback }
+            guard let value = Int(text) else { throw .notInteger(key, got: text) }
             return value
         }
         reviewThreshold = try threshold("FRAUD_REVIEW_THRESHOLD", model.reviewThreshold ?? Self.fallbackReview)
         declineThreshold = try threshold("FRAUD_DECLINE_THRESHOLD", model.declineThreshold ?? Self.fallbackDecline)
         guard reviewThreshold <= declineThreshold else {
-            throw FunctionError(
-                .internal,
-                "FRAUD_REVIEW_THRESHOLD (\(reviewThreshold)) is above FRAUD_DECLINE_THRESHOLD (\(declineThreshold))")
+            throw .thresholdsCrossed(review: reviewThreshold, decline: declineThreshold)
         }
-        velocity10Minutes = try configuration.integer("FRAUD_VELOCITY_10MIN", default: 5)
-        velocity1Hour = try configuration.integer("FRAUD_VELOCITY_1H", default: 20)
+        velocity10Minutes = try integer("FRAUD_VELOCITY_10MIN", 5)
+        velocity1Hour = try integer("FRAUD_VELOCITY_1H", 20)
     }
 }
 
