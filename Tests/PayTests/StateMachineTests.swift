@@ -40,15 +40,22 @@ struct StateMachineTests {
 
     static func payment() -> Payment {
         Payment(
-            id: "pay_1", status: .requiresPaymentMethod, amount: 1000, currency: .usd, customerID: "c",
-            merchantID: "m",
-            paymentMethod: PaymentMethodDetails(type: .card, tokens: ["stripe": "pm_card_visa"]), description: nil,
-            metadata: [:], gateway: nil, decisionID: nil, risk: nil, flagged: false, nextAction: nil, failure: nil,
-            fee: 0, net: 1000, amountRefunded: 0, gatewayReference: nil, idempotencyKey: nil, attempts: [],
-            refunds: [],
-            history: [
-                .init(from: nil, to: .requiresPaymentMethod, at: .now(), actor: "platform", reason: "created")
-            ], created: .now(), updated: .now(), version: 0)
+            id: "pay_1", money: Money(minorUnits: 1000, currency: .usd), customerID: "c", merchantID: "m",
+            paymentMethod: PaymentMethodDetails(type: .card, tokens: ["stripe": "pm_card_visa"]), fee: 0,
+            createdBy: "platform")
+    }
+
+    @Test("a payment is stored flat (amount and currency beside the rest) and an unknown stored currency is refused")
+    func storedForm() throws {
+        let payment = Self.payment()
+        let json = try JSONParser().parse(Array(try JSONEncoder().encode(payment)))
+        #expect(json["amount"] == .number("1000") && json["currency"] == "USD" && json["money"] == nil)
+        #expect(try JSONDecoder().decode(Payment.self, from: try JSONEncoder().encode(payment)) == payment)
+        guard case .object(var members) = json else { return }
+        members["currency"] = "XYZ"
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(Payment.self, from: Data(JSONValue.object(members).serialized()))
+        }
     }
 
     static func request(_ text: String, identity: Identity? = nil, key: String? = nil) throws(FunctionError)

@@ -20,18 +20,10 @@ extension PayService {
         } catch {
             throw PaymentError.invalid("amount", error.description)
         }
-        let now = Timestamp.now()
         var payment = Payment(
-            id: id, status: .requiresPaymentMethod, amount: request.money.minorUnits,
-            currency: request.money.currency, customerID: request.customerID, merchantID: request.merchantID,
-            paymentMethod: request.paymentMethod, description: request.description, metadata: request.metadata,
-            gateway: nil, decisionID: nil, risk: nil, flagged: false, nextAction: nil, failure: nil, fee: fee,
-            net: request.money.minorUnits - fee, amountRefunded: 0, gatewayReference: nil,
-            idempotencyKey: request.idempotencyKey, attempts: [], refunds: [],
-            history: [
-                Payment.Transition(
-                    from: nil, to: .requiresPaymentMethod, at: now, actor: caller.actor, reason: "created")
-            ], created: now, updated: now, version: 0)
+            id: id, money: request.money, customerID: request.customerID, merchantID: request.merchantID,
+            paymentMethod: request.paymentMethod, fee: fee, description: request.description,
+            metadata: request.metadata, idempotencyKey: request.idempotencyKey, createdBy: caller.actor)
         payment.merchantCategory = merchant.category
         return payment
     }

@@ -8,8 +8,9 @@ import SmartPayCore
 public struct Payment: Codable, Sendable, Equatable {
     public var id: String
     public var status: PaymentStatus
-    public var amount: Int64
-    public var currency: Currency
+    /// What is charged; stored as `amount` (minor units) and `currency` beside the other fields. A stored currency
+    /// that is not a known code is a decoding error, never a default.
+    public var money: Money
     public var customerID: String
     public var merchantID: String
     public var paymentMethod: PaymentMethodDetails
@@ -130,42 +131,37 @@ public struct Payment: Codable, Sendable, Equatable {
         case idempotencyKey = "idempotency_key"
     }
 
+    /// A new payment, waiting for its method to be charged: created by `actor` at `time`, with the merchant's
+    /// `fee` (the merchant nets the rest); everything else starts empty.
     public init(
-        id: String, status: PaymentStatus, amount: Int64, currency: Currency, customerID: String, merchantID: String,
-        paymentMethod: PaymentMethodDetails, description: String?, metadata: [String: String], gateway: String?,
-        decisionID: String?, risk: Risk?, flagged: Bool, nextAction: JSONValue?, failure: Failure?, fee: Int64,
-        net: Int64, amountRefunded: Int64, gatewayReference: String?, idempotencyKey: String?, attempts: [Attempt],
-        refunds: [Refund], history: [Transition], created: Timestamp, updated: Timestamp, version: Int
+        id: String, money: Money, customerID: String, merchantID: String, paymentMethod: PaymentMethodDetails,
+        fee: Int64, description: String? = nil, metadata: [String: String] = [:], idempotencyKey: String? = nil,
+        createdBy actor: String, at time: Timestamp = .now()
     ) {
         self.id = id
-        self.status = status
-        self.amount = amount
-        self.currency = currency
+        self.status = .requiresPaymentMethod
+        self.money = money
         self.customerID = customerID
         self.merchantID = merchantID
         self.paymentMethod = paymentMethod
         self.description = description
         self.metadata = metadata
-        self.gateway = gateway
-        self.decisionID = decisionID
-        self.risk = risk
-        self.flagged = flagged
-        self.nextAction = nextAction
-        self.failure = failure
+        self.flagged = false
         self.fee = fee
-        self.net = net
-        self.amountRefunded = amountRefunded
-        self.gatewayReference = gatewayReference
+        self.net = money.minorUnits - fee
+        self.amountRefunded = 0
         self.idempotencyKey = idempotencyKey
-        self.attempts = attempts
-        self.refunds = refunds
-        self.history = history
-        self.created = created
-        self.updated = updated
-        self.version = version
+        self.attempts = []
+        self.refunds = []
+        self.history = [Transition(from: nil, to: .requiresPaymentMethod, at: time, actor: actor, reason: "created")]
+        self.created = time
+        self.updated = time
+        self.version = 0
     }
 
-    public var money: Money { Money(minorUnits: amount, currency: currency) }
+    /// The amount in minor units of `currency`.
+    public var amount: Int64 { money.minorUnits }
+    public var currency: Currency { money.currency }
 
     /// Moves to `next`, appending the transition to the history.
     /// - Throws: `PaymentError` for a move the state machine does not allow; nothing changes then.
