@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import FunctionKit
 import Logging
+import Metrics
+import Prometheus
 import SmartPayAuth
 import SmartPayRuntime
 import SmartPayTemplate
@@ -28,6 +30,19 @@ struct CommonOptions: ParsableArguments {
         let executable =
             (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return URL(fileURLWithPath: executable).deletingLastPathComponent()
+    }
+}
+
+/// Metrics go to a Prometheus registry (chosen here, once); the text it renders is what `/metrics` answers.
+func bootstrapMetrics() -> @Sendable () -> String {
+    let registry = PrometheusCollectorRegistry()
+    var factory = PrometheusMetricsFactory(registry: registry)
+    factory.durationHistogramBuckets = ServeOptions.histogramBuckets
+    MetricsSystem.bootstrap(factory)
+    return {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
     }
 }
 
@@ -194,6 +209,7 @@ extension SmartPayCommand {
                 fail(usage: "smartpay serve: --sandboxes expects on or off, got \(sandboxes)")
             }
             var options = ServeOptions(templatePath: common.template, binaryDirectory: common.binaryDirectory)
+            options.metricsExposition = bootstrapMetrics()
             options.host = host
             options.port = port
             options.awsPort = awsPort

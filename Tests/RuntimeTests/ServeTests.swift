@@ -119,6 +119,21 @@ struct ServeTests {
         let big = try await platform.post("/split", String(repeating: " ", count: 6 * 1024 * 1024 + 10))
         #expect(big.status == 413)
 
+        // Prometheus text from the backend smartpay bootstraps: every family the runtime and the bus record.
+        let metrics = try await platform.http.execute(HTTPClientRequest(url: platform.api + "/metrics")).bodyText
+        for (family, type) in [
+            ("smartpay_invocations_total", "counter"), ("smartpay_invocation_errors_total", "counter"),
+            ("smartpay_invocation_timeouts_total", "counter"), ("smartpay_cold_starts_total", "counter"),
+            ("smartpay_throttles_total", "counter"), ("smartpay_invocation_duration_seconds", "histogram"),
+            ("smartpay_queue_depth", "gauge"), ("smartpay_processes", "gauge"),
+            ("smartpay_bus_published_total", "counter"), ("smartpay_bus_malformed_total", "counter"),
+            ("smartpay_bus_delayed", "gauge"), ("smartpay_bus_publish_to_invoke_seconds", "histogram"),
+        ] {
+            #expect(metrics.contains("# TYPE \(family) \(type)\n"), "\(family)")
+        }
+        #expect(metrics.contains(#"smartpay_invocation_duration_seconds_bucket{function="split",le="+Inf"} 2"#))
+        #expect(metrics.contains(#"smartpay_invocation_errors_total{function="split"} 0"#), "a 400 is an answer")
+
         let children = platform.children()
         #expect(children.count >= 2, "a function process and redis-server")
         #expect(try await platform.stop() == 0)

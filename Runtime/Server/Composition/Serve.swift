@@ -35,6 +35,11 @@ public struct ServeOptions: Sendable {
     public var sandboxes = true
     /// Where their launchers are.
     public var sandboxDirectory = "infra/sandboxes"
+    /// What `GET /metrics` answers: the text of the metrics backend the executable bootstrapped (`smartpay serve`'s
+    /// is Prometheus); the runtime records through swift-metrics only.
+    public var metricsExposition: @Sendable () -> String = { "" }
+    /// The histograms' bucket bounds by metric name, for the backend.
+    public static var histogramBuckets: [String: [Duration]] { RuntimeMetrics.histogramBuckets }
 
     public init(templatePath: String, binaryDirectory: URL) {
         self.templatePath = templatePath

@@ -119,8 +119,6 @@ public final class EventBus: Sendable {
         }
     }
 
-    func render() -> String { metrics.render() }
-
     // MARK: Routing
 
     private func routeLoop() async {
@@ -190,7 +188,7 @@ public final class EventBus: Sendable {
         commands.append(["XDEL", key] + ids)
         _ = try await redis.transaction(commands)
         metrics.published(entries.count)
-        for (label, count) in matched { metrics.update(label) { $0.matched += count } }
+        for (label, count) in matched { metrics.count(.matched, label, by: count) }
     }
 
     // MARK: Delivery
@@ -259,10 +257,10 @@ public final class EventBus: Sendable {
         }
         switch outcome {
         case .delivered:
-            metrics.update(route.label) { $0.delivered += 1 }
+            metrics.count(.delivered, route.label)
             await acks.acknowledge(entry.id, in: route.key)
         case .failed(let code, let message, let retryable):
-            metrics.update(route.label) { $0.failed += 1 }
+            metrics.count(.failed, route.label)
             await settleFailure(
                 entry, on: route, code: code, message: message, retryable: retryable, attempts: attempts,
                 started: started)
@@ -298,7 +296,7 @@ public final class EventBus: Sendable {
                         BusKeys.delayedMember(stream: route.key, fields: retry.arguments),
                     ]
                 ])
-            metrics.update(route.label) { $0.retried += 1 }
+            metrics.count(.retried, route.label)
             return
         }
         let eventID = entry[BusKeys.Field.event].flatMap { try? JSONParser().parse($0) }?["id"]?.stringValue ?? ""
@@ -310,7 +308,7 @@ public final class EventBus: Sendable {
                     "error_code": .string(code),
                 ])
             await settle(entry, on: route, with: [])
-            metrics.update(route.label) { $0.dropped += 1 }
+            metrics.count(.dropped, route.label)
             return
         }
         var fields = [
@@ -327,7 +325,7 @@ public final class EventBus: Sendable {
             with: [
                 ["XADD", BusKeys.deadLetter(queue: queue), "*"] + fields, ["SADD", BusKeys.deadLetterIndex, queue],
             ])
-        metrics.update(route.label) { $0.deadLettered += 1 }
+        metrics.count(.deadLettered, route.label)
         logger.warning(
             "event dead-lettered",
             metadata: [

@@ -25,11 +25,14 @@ struct HTTPAPIService: Service {
                 throw RuntimeError("cannot set up identity and limits for the APIs: \(error)")
             }
         }
-        let bus = try await wiring.bus.value
+        let exposition = options.metricsExposition
         let router = Router(context: APIRequestContext.self)
         HTTPAPI(
             invoker: platform, routes: platform.routes, guardian: guardian,
-            metrics: { platform.metrics.render(pools: platform.pools) + bus.render() }
+            metrics: {
+                platform.metrics.sample(pools: platform.pools)
+                return exposition()
+            }
         ).addRoutes(to: router)
         let application = Application(
             router: router,
