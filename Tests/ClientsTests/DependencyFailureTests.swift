@@ -18,15 +18,19 @@ struct DependencyFailureTests {
         #expect(httpFailure.description == "http timeout: Operation timed out after 3000 milliseconds")
     }
 
-    @Test("an unreachable Redis fails with a dependency failure")
+    @Test("an unreachable Redis fails with a dependency failure named after the client's service, else Redis")
     func unreachable() async throws {
-        let client = try RedisClient(url: "redis://127.0.0.1:1", maximumConnections: 1)
-        do {
-            _ = try await client.send("PING")
-            Issue.record("PING answered on port 1")
-        } catch {
-            #expect(error.code == .connectionFailed)
-            #expect((error as any Error) is any DependencyFailure)
+        for (service, dependency) in [("the routing store", "the routing store"), (nil, "Redis")] as [(String?, String)]
+        {
+            let client = try RedisClient(url: "redis://127.0.0.1:1", maximumConnections: 1, service: service)
+            do {
+                _ = try await client.send("PING")
+                Issue.record("PING answered on port 1")
+            } catch {
+                #expect(error.code == .connectionFailed)
+                #expect(error.service == service && error.dependency == dependency)
+                #expect((error as any Error) is any DependencyFailure)
+            }
         }
     }
 }

@@ -53,9 +53,9 @@ struct FraudPolicyTests {
         #expect(mapped.message == message && expected.description == message)
     }
 
-    @Test("a Redis that is down is a 503 naming Redis, with no wrapper in the handler")
+    @Test("a store that is down is a 503 naming it, with no wrapper in the handler")
     func redisDown() async throws {
-        let redis = try RedisClient(url: "redis://127.0.0.1:1", maximumConnections: 1)
+        let redis = try RedisClient(url: "redis://127.0.0.1:1", maximumConnections: 1, service: "the fraud store")
         let handler = FraudHandler(
             store: RedisFraudStore(redis: redis), scorer: FraudScorer(model: Self.model, policy: FraudPolicy()))
         do {
@@ -64,7 +64,9 @@ struct FraudPolicyTests {
         } catch {
             let mapped = FunctionError(wrapping: error)
             #expect(mapped.code == .unavailable && mapped.code.httpStatus == 503)
-            #expect(mapped.message.hasPrefix("Redis is unavailable: redis connection_failed"), "\(mapped.message)")
+            #expect(
+                mapped.message.hasPrefix("the fraud store is unavailable: redis connection_failed"), "\(mapped.message)"
+            )
         }
     }
 }

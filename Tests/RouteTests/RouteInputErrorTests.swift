@@ -65,17 +65,19 @@ struct RouteInputErrorTests {
                 == "latency_ms: expected a non-negative number")
     }
 
-    @Test("a routing store that is down is a 503 naming Redis, with no wrapper in the handler")
+    @Test("a routing store that is down is a 503 naming it, with no wrapper in the handler")
     func redisDown() async throws {
-        let handler = RouteHandler(
-            store: RouteModelStore(redis: RedisClient(configuration: RedisConfiguration(host: "127.0.0.1", port: 1))))
+        let down = RedisConfiguration(host: "127.0.0.1", port: 1, service: "the routing store")
+        let handler = RouteHandler(store: RouteModelStore(redis: RedisClient(configuration: down)))
         do {
             _ = try await handler.handle(RouteHandlerTests.payment(), context: RouteHandlerTests.context())
             Issue.record("decided without a store")
         } catch {
             let mapped = FunctionError(wrapping: error)
             #expect(mapped.code == .unavailable && mapped.code.httpStatus == 503)
-            #expect(mapped.message.hasPrefix("Redis is unavailable: redis connection_failed"), "\(mapped.message)")
+            #expect(
+                mapped.message.hasPrefix("the routing store is unavailable: redis connection_failed"),
+                "\(mapped.message)")
         }
     }
 }

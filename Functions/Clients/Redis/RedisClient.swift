@@ -29,9 +29,12 @@ public final class RedisClient: Sendable {
     }
 
     /// A client for a `redis://` URL.
+    /// - Parameter service: what this Redis is to the caller ("the routing store"), named by its errors.
     /// - Throws: `RedisError.Code.invalidURL`.
-    public convenience init(url: String, maximumConnections: Int = 8) throws(RedisError) {
-        self.init(configuration: try RedisConfiguration(url: url), maximumConnections: maximumConnections)
+    public convenience init(url: String, maximumConnections: Int = 8, service: String? = nil) throws(RedisError) {
+        var configuration = try RedisConfiguration(url: url)
+        configuration.service = service
+        self.init(configuration: configuration, maximumConnections: maximumConnections)
     }
 
     /// Sends one command; an error reply is thrown as `RedisError.Code.server`.
@@ -80,10 +83,13 @@ public final class RedisClient: Sendable {
         defer { release(connection) }
         do {
             return try await io.run { () throws(RedisError) -> T in try body(connection) }
-        } catch let error as RedisError {
+        } catch var error as RedisError {
+            error.service = configuration.service
             throw error
         } catch {
-            throw RedisError(.connectionFailed, "\(error)")
+            var error = RedisError(.connectionFailed, "\(error)")
+            error.service = configuration.service
+            throw error
         }
     }
 

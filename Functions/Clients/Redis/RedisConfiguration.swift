@@ -9,6 +9,9 @@ public struct RedisConfiguration: Hashable, Sendable {
     public var connectTimeout: Duration
     /// How long one command (or pipeline) may wait for its reply; nil waits for ever.
     public var commandTimeout: Duration?
+    /// What this Redis is to the code using it, as a message names it ("the routing store"): its errors'
+    /// `dependency`, so a failure reads "the routing store is unavailable: …"; nil names Redis.
+    public var service: String?
 
     public init(
         host: String = "127.0.0.1",
@@ -17,7 +20,8 @@ public struct RedisConfiguration: Hashable, Sendable {
         username: String? = nil,
         password: String? = nil,
         connectTimeout: Duration = .seconds(2),
-        commandTimeout: Duration? = .seconds(5)
+        commandTimeout: Duration? = .seconds(5),
+        service: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -26,6 +30,7 @@ public struct RedisConfiguration: Hashable, Sendable {
         self.password = password
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
+        self.service = service
     }
 
     /// Parses `redis://[[user]:password@]host[:port][/db]`.

@@ -37,6 +37,9 @@ public struct RedisError: DependencyFailure, Hashable, Sendable {
 
     public let code: Code
     public let message: String
+    /// What this Redis is to the code that called it ("the routing store"), when its client was told
+    /// (`RedisConfiguration.service`); nil for Redis itself.
+    public var service: String?
 
     public init(_ code: Code, _ message: String) {
         self.code = code
@@ -45,5 +48,6 @@ public struct RedisError: DependencyFailure, Hashable, Sendable {
 
     public var description: String { "redis \(code): \(message)" }
 
-    public var dependency: String { "Redis" }
+    /// The service as a message names it: the client's `service`, else "Redis".
+    public var dependency: String { service ?? "Redis" }
 }

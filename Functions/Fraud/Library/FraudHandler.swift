@@ -62,7 +62,7 @@ public struct FraudHandler: RoutedFunction {
         let path = try FraudModel.locate(configured: context.configuration["FRAUD_MODEL_PATH"])
         let model = try FraudModel.load(path: path)
         let policy = try FraudPolicy(settings: context.configuration.values, model: model)
-        let redis = try RedisClient(url: redisURL, maximumConnections: 4)
+        let redis = try RedisClient(url: redisURL, maximumConnections: 4, service: "the fraud store")
         self.init(store: RedisFraudStore(redis: redis), scorer: FraudScorer(model: model, policy: policy))
         context.logger.info(
             "fraud model loaded",

@@ -93,7 +93,8 @@ public struct RewardHandler: RoutedFunction {
 
     public init(context: InitializationContext) async throws {
         let configuration = context.configuration
-        let redis = try RedisClient(url: try configuration.require("REDIS_URL"), maximumConnections: 8)
+        let redis = try RedisClient(
+            url: try configuration.require("REDIS_URL"), maximumConnections: 8, service: "the reward store")
         var rulesJSON: JSONValue?
         if let text = configuration.string("REWARD_RULES") {
             do { rulesJSON = try JSONParser().parse(Array(text.utf8)) } catch {

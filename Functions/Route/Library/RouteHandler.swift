@@ -87,7 +87,9 @@ public struct RouteHandler: RoutedFunction {
         let settings = RouteCommand.settings(from: context.configuration.values)
         let refresh = try context.configuration.integer("ROUTE_SNAPSHOT_MS", default: 200)
         self.init(
-            store: RouteModelStore(redis: try RedisClient(url: url, maximumConnections: 4), settings: settings),
+            store: RouteModelStore(
+                redis: try RedisClient(url: url, maximumConnections: 4, service: "the routing store"),
+                settings: settings),
             refreshInterval: .milliseconds(max(refresh, 0)))
     }
 
