@@ -133,3 +133,45 @@ struct FunctionRoutesTests {
         #expect(typo["errorMessage"]?.stringValue?.hasPrefix("idd: unknown field") == true)
     }
 }
+
+/// A function with a family of events under one prefix route beside an exact one.
+struct SettlementProbe: RoutedFunction {
+    struct Notice: Decodable, Sendable { var merchantID: String? }
+
+    static let routes = FunctionRoutes<SettlementProbe> { routes in
+        routes.events(prefix: "settlement.", detail: Notice.self) { _, notice, envelope, _ in
+            ["prefix": envelope.detailType, "merchant": notice.merchantID ?? ""]
+        }
+        routes.event("settlement.special", detail: Notice.self) { _, _, _, _ in ["exact": true] as JSONValue }
+    }
+
+    init() {}
+    init(context: InitializationContext) async throws {}
+}
+
+@Suite("Prefix event routes")
+struct PrefixRouteTests {
+    static func invoke(_ type: String) async throws -> JSONValue {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let host = try await FunctionHost<SettlementProbe>(
+            functionName: "settle-probe", configuration: FunctionConfiguration([:]), logger: logger)
+        let envelope = EventEnvelope(
+            detailType: type, source: "smartpay.settlement", detail: ["merchant_id": "m_42"] as JSONValue)
+        let result = await host.invoke(
+            payload: try JSONValueEncoder().encode(envelope).serialized(), metadata: .local(timeout: .seconds(5)))
+        return try JSONParser().parse(result.payload)
+    }
+
+    @Test("a settlement.* event reaches the prefix route, an exact route wins, another family is refused")
+    func prefixes() async throws {
+        #expect(
+            try await Self.invoke("settlement.completed") == ["prefix": "settlement.completed", "merchant": "m_42"])
+        #expect(try await Self.invoke("settlement.held") == ["prefix": "settlement.held", "merchant": "m_42"])
+        #expect(try await Self.invoke("settlement.special") == ["exact": true])
+        let refused = try await Self.invoke("payment.processed")
+        #expect(
+            refused["errorMessage"]
+                == "settle-probe does not handle payment.processed events; it handles settlement.special, settlement.*")
+    }
+}

@@ -18,6 +18,9 @@ public struct FunctionRoutes<Handler: Sendable>: Sendable {
 
     private(set) var httpRoutes: [String: Run] = [:]
     private(set) var eventRoutes: [String: Run] = [:]
+    /// Routes for a family of detail types (`settlement.`), as a rule's `prefix` pattern delivers them; an exact
+    /// route wins, then the longest prefix.
+    private(set) var eventPrefixRoutes: [(prefix: String, run: Run)] = []
     private(set) var actionRoutes: [String: Run] = [:]
     private(set) var webSocketRoutes: [String: Run] = [:]
     /// The action of a direct event without an `action` member.
@@ -65,6 +68,23 @@ public struct FunctionRoutes<Handler: Sendable>: Sendable {
         }
     }
 
+    /// Every bus event whose detail-type starts with `prefix` (the template's `prefix:` pattern), one detail type.
+    public mutating func events<Detail: Decodable & Sendable, Answer: Encodable & Sendable>(
+        prefix: String, detail: Detail.Type,
+        _ run: @escaping @Sendable (Handler, Detail, EventBridgeEnvelope, InvocationContext) async throws -> Answer
+    ) {
+        eventPrefixRoutes.append(
+            (
+                prefix,
+                { handler, event, context in
+                    guard case .eventBridge(let envelope) = context.source else { throw Self.misrouted(context) }
+                    let detail = try Self.decode(Detail.self, event, allowsUnknownKeys: true)
+                    return RouteOutput(try await run(handler, detail, envelope, context))
+                }
+            ))
+        eventPrefixRoutes.sort { $0.prefix.count > $1.prefix.count }
+    }
+
     /// A direct invocation's action (`{"action": "get", …}`); the body is the event without `action`.
     public mutating func action<Body: Decodable & Sendable, Answer: Encodable & Sendable>(
         _ name: String, body: Body.Type,
@@ -106,11 +126,14 @@ public struct FunctionRoutes<Handler: Sendable>: Sendable {
             }
             return try await run(handler, event, context)
         case .eventBridge(let envelope):
-            guard let run = eventRoutes[envelope.detailType] else {
+            let type = envelope.detailType
+            guard let run = eventRoutes[type] ?? eventPrefixRoutes.first(where: { type.hasPrefix($0.prefix) })?.run
+            else {
+                let handled = eventRoutes.keys.sorted() + eventPrefixRoutes.map { $0.prefix + "*" }.sorted()
                 throw FunctionError(
                     .invalidRequest,
-                    "\(context.functionName) does not handle \(envelope.detailType) events; it handles "
-                        + Self.list(eventRoutes.keys))
+                    "\(context.functionName) does not handle \(type) events; it handles "
+                        + (handled.isEmpty ? "none" : handled.joined(separator: ", ")))
             }
             return try await run(handler, event, context)
         case .webSocket(let request):

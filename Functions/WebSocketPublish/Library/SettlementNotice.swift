@@ -1,11 +1,8 @@
-import SmartPayContracts
-
-/// What websocket-publish reads from a `settlement.*` detail: the merchant it is for. `SettlementCompleted` (the
-/// contract) names only the payments, so `merchant_id` is read here until the contract carries it.
+/// What websocket-publish reads from any `settlement.*` detail: the merchant it is for. Every settlement event
+/// the template's Live rule delivers (`prefix: settlement.`) comes through one prefix route, so a new one needs no
+/// change here as long as it names its `merchant_id`.
 public struct SettlementNotice: Decodable, Sendable, Equatable {
-    /// The settlement detail types the template's Live rule delivers (`prefix: settlement.`) that the contracts
-    /// define; a detail type is routed exactly, so a new `settlement.*` event needs its name added here.
-    public static let detailTypes = [SettlementCompleted.detailType]
+    public static let prefix = "settlement."
 
     public var merchantID: String?
 }

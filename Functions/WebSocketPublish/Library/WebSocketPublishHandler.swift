@@ -62,11 +62,10 @@ public struct WebSocketPublishHandler: RoutedFunction {
             publisher, fraud, envelope, context in
             try await publisher.publish(LiveEvent(fraud), envelope: envelope, logger: context.logger)
         }
-        for type in SettlementNotice.detailTypes {
-            routes.event(type, detail: PublishedDetail<SettlementNotice>.self) {
-                publisher, settlement, envelope, context in
-                try await publisher.publish(LiveEvent(settlement), envelope: envelope, logger: context.logger)
-            }
+        // The Live rule delivers `prefix: settlement.`: every settlement event, under one route.
+        routes.events(prefix: SettlementNotice.prefix, detail: PublishedDetail<SettlementNotice>.self) {
+            publisher, settlement, envelope, context in
+            try await publisher.publish(LiveEvent(settlement), envelope: envelope, logger: context.logger)
         }
         routes.action(ManualFanout.action, body: ManualFanout.self) { publisher, fanout, context in
             try await publisher.publish(fanout.event, envelope: fanout.envelope, logger: context.logger)
