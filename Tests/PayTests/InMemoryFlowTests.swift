@@ -82,6 +82,13 @@ struct InMemoryFlowTests {
         let spare = ScriptedGateway("b", [.success(.succeeded(reference: "ch_2"))])
         let declined = try await Self.pay(Self.service([declining, spare], store: store), card())
         #expect(declined.body["status"] == "failed" && spare.charges == 0)
+
+        // A request the gateway refuses (a bad token) is not the processor's fault: it ends the attempts too.
+        let refusing = ScriptedGateway(
+            "a", [.failure(GatewayError(.invalidRequest, gateway: "a", code: "resource_missing", message: "no pm"))])
+        let untouched = ScriptedGateway("b", [.success(.succeeded(reference: "ch_3"))])
+        let refused = try await Self.pay(Self.service([refusing, untouched], store: store), card())
+        #expect(refused.body["failure"]?["code"] == "resource_missing" && untouched.charges == 0)
     }
 
     @Test("one idempotency key charges once; other parameters under it are refused naming the difference")

@@ -127,28 +127,8 @@ public final class FunctionHost<Handler: FunctionHandler>: Sendable {
 
         let result: InvocationResult
         do {
-            let event = try JSONValueDecoder().decode(Handler.Event.self, from: eventValue)
-            let handler = self.handler
-            let output: Handler.Output
-            switch enforcement {
-            case .platform:
-                output = try await handler.handle(event, context: context)
-            case .harness:
-                let timeout = Self.timeoutDescription(from: started, to: deadline)
-                output = try await Self.run(until: deadline, timeoutMessage: "Task timed out after \(timeout) seconds")
-                {
-                    try await handler.handle(event, context: context)
-                }
-            }
-            let body = try encoder.encode(output)
-            if isHTTP {
-                let shaping = output as? any HTTPResponseShaping
-                result = .response(
-                    EnvelopeCodec.httpResponse(
-                        status: shaping?.httpStatus ?? 200, headers: shaping?.httpHeaders ?? [:], body: Array(body)))
-            } else {
-                result = .response(Array(body))
-            }
+            let output = try await run(eventValue, context: context, started: started, enforcement: enforcement)
+            result = .response(try render(output, http: isHTTP))
         } catch {
             let failure = FunctionError(wrapping: error)
             let handled = isHTTP && failure.code != .timeout
@@ -164,6 +144,35 @@ public final class FunctionHost<Handler: FunctionHandler>: Sendable {
             return .failure(error)
         }
         return result
+    }
+
+    /// Decodes the event and runs the handler under the deadline rule.
+    func run(
+        _ eventValue: JSONValue, context: InvocationContext, started: ContinuousClock.Instant,
+        enforcement: DeadlineEnforcement
+    ) async throws -> Handler.Output {
+        let event = try JSONValueDecoder().decode(Handler.Event.self, from: eventValue)
+        let handler = self.handler
+        switch enforcement {
+        case .platform:
+            return try await handler.handle(event, context: context)
+        case .harness:
+            let timeout = Self.timeoutDescription(from: started, to: context.deadline)
+            return try await Self.run(
+                until: context.deadline, timeoutMessage: "Task timed out after \(timeout) seconds"
+            ) {
+                try await handler.handle(event, context: context)
+            }
+        }
+    }
+
+    /// The output's bytes, in the HTTP API's shape (with the status and headers it chooses) behind the HTTP API.
+    func render(_ output: Handler.Output, http: Bool) throws -> [UInt8] {
+        let body = try encoder.encode(output)
+        guard http else { return Array(body) }
+        let shaping = output as? any HTTPResponseShaping
+        return EnvelopeCodec.httpResponse(
+            status: shaping?.httpStatus ?? 200, headers: shaping?.httpHeaders ?? [:], body: Array(body))
     }
 
     /// Handles an already typed event in-process (tests, benchmarks), with the same deadline rule.

@@ -26,7 +26,7 @@ extension PayService {
     /// One look at the chain for the payment; what it found.
     /// - Returns: the chain state after the look, or nil when the event was stale (nothing done).
     public func watch(paymentID: String, sequence: Int, logger: Logger) async throws -> ChainPayment? {
-        guard var payment = try await storeCall({ try await store.load(paymentID) }),
+        guard var payment = try await store.load(paymentID),
             payment.status == .requiresAction, let chain = payment.chain, chain.watch == sequence,
             let gateway = payment.gateway.flatMap({ gateways[$0] }) as? any ConfirmingGateway
         else { return nil }

@@ -78,7 +78,8 @@ public struct PayHandler: RoutedFunction {
 
     public init(context: InitializationContext) async throws {
         let configuration = context.configuration
-        let redis = try RedisClient(url: try configuration.require("REDIS_URL"), maximumConnections: 8)
+        let redis = try RedisClient(
+            url: try configuration.require("REDIS_URL"), maximumConnections: 8, service: "the payment store")
         let http = HTTPClient()
         let timeout = Duration.milliseconds(try configuration.integer("PAY_GATEWAY_TIMEOUT_MS", default: 4000))
         var adapters: [any PaymentGateway] = []

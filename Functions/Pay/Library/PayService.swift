@@ -58,9 +58,7 @@ public struct PayService: Sendable {
         try payment.transition(to: .processing, actor: caller.actor, reason: "checks passed; charging")
         guard try holdForReview(&payment) == false else { return try await end() }
         // The record is written before the first gateway call: a crash after it is found, never charged twice.
-        payment = try await storeCall {
-            try await store.commit(payment, expectedVersion: 0, events: [], completing: nil)
-        }
+        payment = try await store.commit(payment, expectedVersion: 0, events: [], completing: nil)
         let written = payment.version
         await charge(&payment, order: order, logger: logger)
         return try await finish(&payment, expectedVersion: written, completing: completing, caller: caller)
@@ -70,9 +68,5 @@ public struct PayService: Sendable {
         MerchantProfile(
             id: id, feeBasisPoints: settings.defaultFeeBasisPoints, feeFixed: settings.defaultFeeFixed,
             highRisk: settings.defaultHighRisk)
-    }
-
-    func storeCall<T>(_ body: () async throws -> T) async throws -> T {
-        try await FunctionError.unavailable(on: RedisError.self, "payment store", body)
     }
 }

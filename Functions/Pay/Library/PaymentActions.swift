@@ -13,7 +13,7 @@ public struct PaymentPage: Sendable {
 extension PayService {
     /// - Throws: not-found for an unknown payment and for one the caller may not see (the same words for both).
     public func get(_ id: String, caller: Caller) async throws -> Payment {
-        guard let payment = try await storeCall({ try await store.load(id) }), caller.mayAccess(payment) else {
+        guard let payment = try await store.load(id), caller.mayAccess(payment) else {
             throw PaymentError.notFound(id)
         }
         return payment
@@ -47,7 +47,7 @@ extension PayService {
         guard (1...100).contains(limit) else {
             throw PaymentError.invalid("limit", "expected 1 to 100, got \(limit)")
         }
-        let page = try await storeCall { try await store.list(owner, limit: limit, startingAfter: startingAfter) }
+        let page = try await store.list(owner, limit: limit, startingAfter: startingAfter)
         return PaymentPage(payments: page.payments, hasMore: page.hasMore)
     }
 
@@ -139,11 +139,11 @@ extension PayService {
         _ id: String, caller: Caller, requestID: String, change: (inout Payment) async throws -> [OutgoingEvent]
     ) async throws -> Payment {
         _ = try await get(id, caller: caller)
-        guard try await storeCall({ try await store.lock(id, owner: requestID) }) else {
+        guard try await store.lock(id, owner: requestID) else {
             throw PaymentError.conflict("payment \(id) is being changed by another request; retry in a moment")
         }
         do {
-            guard var payment = try await storeCall({ try await store.load(id) }) else {
+            guard var payment = try await store.load(id) else {
                 throw PaymentError.notFound(id)
             }
             let version = payment.version

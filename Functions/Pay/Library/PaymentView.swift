@@ -33,35 +33,14 @@ public enum PaymentView {
                     ])
                 })
         }
-        if let chain = payment.chain {
-            var fields: [String: JSONValue] = [
-                "chain": .string(chain.chain), "state": .string(chain.state.rawValue),
-                "reference": .string(chain.reference), "recipient": .string(chain.recipient),
-                "amount": .number(String(chain.amount)), "required": .string(chain.required.description),
-                "signature": chain.signature.map(JSONValue.string) ?? .null,
-                "confirmations": chain.confirmations.map { .number(String($0)) } ?? .null,
-                "expires_at": .string(chain.expiresAt.description),
-            ]
-            if let mint = chain.mint { fields["mint"] = .string(mint) }
-            body["onchain"] = .object(fields)
-        }
+        if let chain = payment.chain { body["onchain"] = onchain(chain) }
         guard caller.audience == .merchant else { return .object(body) }
         body["fee"] = .number(String(payment.fee))
         body["net"] = .number(String(payment.net))
         body["decision_id"] = payment.decisionID.map(JSONValue.string) ?? .null
         body["gateway_reference"] = payment.gatewayReference.map(JSONValue.string) ?? .null
         body["risk"] = payment.risk.map { risk($0, reasons: true) } ?? .null
-        body["attempts"] = .array(
-            payment.attempts.map { attempt in
-                var entry: [String: JSONValue] = [
-                    "number": .number(String(attempt.number)), "gateway": .string(attempt.gateway),
-                    "outcome": .string(attempt.outcome), "latency_ms": .number(String(attempt.latencyMs)),
-                    "idempotency_key": .string(attempt.idempotencyKey), "at": .string(attempt.at.description),
-                ]
-                if let code = attempt.errorCode { entry["error_code"] = .string(code) }
-                if let reference = attempt.reference { entry["reference"] = .string(reference) }
-                return .object(entry)
-            })
+        body["attempts"] = .array(payment.attempts.map(attempt))
         body["history"] = .array(
             payment.history.map {
                 .object([
@@ -70,6 +49,32 @@ public enum PaymentView {
                 ])
             })
         return .object(body)
+    }
+
+    /// An on-chain pay-in's transfer and its depth.
+    static func onchain(_ chain: ChainPayment) -> JSONValue {
+        var fields: [String: JSONValue] = [
+            "chain": .string(chain.chain), "state": .string(chain.state.rawValue),
+            "reference": .string(chain.reference), "recipient": .string(chain.recipient),
+            "amount": .number(String(chain.amount)), "required": .string(chain.required.description),
+            "signature": chain.signature.map(JSONValue.string) ?? .null,
+            "confirmations": chain.confirmations.map { .number(String($0)) } ?? .null,
+            "expires_at": .string(chain.expiresAt.description),
+        ]
+        if let mint = chain.mint { fields["mint"] = .string(mint) }
+        return .object(fields)
+    }
+
+    /// One gateway attempt, for the merchant.
+    static func attempt(_ attempt: Payment.Attempt) -> JSONValue {
+        var entry: [String: JSONValue] = [
+            "number": .number(String(attempt.number)), "gateway": .string(attempt.gateway),
+            "outcome": .string(attempt.outcome), "latency_ms": .number(String(attempt.latencyMs)),
+            "idempotency_key": .string(attempt.idempotencyKey), "at": .string(attempt.at.description),
+        ]
+        if let code = attempt.errorCode { entry["error_code"] = .string(code) }
+        if let reference = attempt.reference { entry["reference"] = .string(reference) }
+        return .object(entry)
     }
 
     /// Score and tier for everyone; the reasons (which features pushed the score) for the merchant.

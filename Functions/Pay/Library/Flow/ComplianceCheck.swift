@@ -16,11 +16,8 @@ extension PayService {
                 "kyc_level_unknown", "the customer's KYC level \(level) has no limits configured", source: "compliance")
             return false
         }
-        let check = try await storeCall {
-            try await store.reserveSpend(
-                customerID: request.customerID, money: money, paymentID: payment.id, limits: limits,
-                now: payment.created)
-        }
+        let check = try await store.reserveSpend(
+            customerID: request.customerID, money: money, paymentID: payment.id, limits: limits, now: payment.created)
         switch check {
         case .reserved:
             return true

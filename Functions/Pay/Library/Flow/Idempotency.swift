@@ -35,7 +35,7 @@ extension PayService {
             scope: caller.idempotencyScope(merchantID: request.merchantID), key: key, state: .inProgress,
             fingerprint: request.fingerprint, parameters: request.parameters, requestID: requestID,
             paymentID: paymentID)
-        if let existing = try await storeCall({ try await store.beginIdempotent(claim) }) {
+        if let existing = try await store.beginIdempotent(claim) {
             return try await replay(existing, claim: claim)
         }
         do {
@@ -81,9 +81,7 @@ extension PayService {
             }
             try await Task.sleep(for: .milliseconds(20))
             guard
-                let fresh = try await storeCall({
-                    try await store.idempotencyRecord(scope: claim.scope, key: claim.key)
-                })
+                let fresh = try await store.idempotencyRecord(scope: claim.scope, key: claim.key)
             else {
                 // The first request failed before charging and freed the key: this one may run it now.
                 throw PaymentError.unavailable(

@@ -5,8 +5,8 @@ import SmartPayCore
 extension PayService {
     /// The two profiles in parallel: two round trips on the hot path, not one after the other.
     func profiles(of request: PaymentRequest) async throws -> (MerchantProfile, CustomerProfile?) {
-        async let merchantProfile = storeCall { try await store.merchant(request.merchantID) }
-        async let customerProfile = storeCall { try await store.customer(request.customerID) }
+        async let merchantProfile = store.merchant(request.merchantID)
+        async let customerProfile = store.customer(request.customerID)
         return (try await merchantProfile ?? defaultMerchant(request.merchantID), try await customerProfile)
     }
 
