@@ -57,8 +57,13 @@ extension SmartPayCommand {
     struct Invoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run one function's real binary under the emulated Runtime API with one event.",
-            discussion:
-                "Prints the response (or Lambda's error document) on stdout and Lambda's REPORT line on stderr. Exit 0 for a response, 1 for a failed invocation, 2 for a usage error."
+            discussion: """
+                Prints the response (or Lambda's error document) on stdout and Lambda's REPORT line on stderr. \
+                Exit 0 for a response, 1 for a failed invocation, 2 for a usage error. The function gets the \
+                template's environment; with a smartpay serve running (its serve.json in --state-dir) its Redis, \
+                AWS endpoint and sandboxes, otherwise what the function declares (Redis, the payment-gateway \
+                sandboxes, its siblings behind a Lambda endpoint) is started for the call and stopped after.
+                """
         )
 
         @Argument(help: "The function's name in the template.")
@@ -70,49 +75,57 @@ extension SmartPayCommand {
         @Option(help: "Timeout in seconds (default: the template's).")
         var timeout: Int?
 
+        @Option(
+            name: [.customShort("n"), .long],
+            help: "Environment overrides, SAM's JSON: {\"Parameters\": {NAME: value}, \"FUNCTION\": {NAME: value}}.")
+        var envVars: String?
+
+        @Option(help: "Where a running smartpay serve left its serve.json.")
+        var stateDir = ".smartpay"
+
+        @Option(help: "Where the payment-gateway sandboxes' launchers are.")
+        var sandboxDir = "infra/sandboxes"
+
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
             let payload: [UInt8]
+            let template: Template
+            var invocation: LocalInvocation
             do {
                 payload = try readEvent(event)
-            } catch {
-                fail(usage: "smartpay invoke: \(error)")
-            }
-            let template: Template
-            do {
                 template = try TemplateLoader.load(common.template)
-            } catch {
-                fail(usage: "smartpay invoke: \(error)")
-            }
-            let platform: Platform
-            do {
-                platform = try Platform(
+                invocation = LocalInvocation(
                     template: template, binaryDirectory: common.binaryDirectory,
-                    environment: ProcessInfo.processInfo.environment.filter {
-                        $0.key == "REDIS_URL" || $0.key == "AWS_ENDPOINT_URL_LAMBDA"
-                    },
-                    maximumConcurrency: 1, timeoutOverride: timeout,
                     logger: Logger(label: "smartpay.invoke", factory: { _ in SwiftLogNoOpLogHandler() }))
+                if let envVars {
+                    invocation.functionEnvironment = try EnvironmentFile.read(envVars, template: template)
+                }
             } catch {
                 fail(usage: "smartpay invoke: \(error)")
             }
-            guard let name = platform.resolve(functionName: function), let pool = platform.pools[name] else {
+            let requested = function.split(separator: ":").last.map(String.init) ?? function
+            guard
+                let spec = template.functions[requested]
+                    ?? (template.functions.count == 1 && requested == "function"
+                        ? template.functions.values.first : nil)
+            else {
                 let known = template.functions.keys.sorted().joined(separator: ", ")
                 fail(usage: "smartpay invoke: no function \"\(function)\" in \(common.template) (it has: \(known))")
             }
+            invocation.stateDirectory = stateDir
+            invocation.sandboxDirectory = sandboxDir
+            invocation.timeoutOverride = timeout
             let record: InvocationRecord
             do {
-                record = try await pool.invoke(payload: payload)
+                record = try await invocation.run(function: spec, payload: payload)
             } catch {
                 fail(usage: "smartpay invoke: \(error)")
             }
-            let exits = await pool.stopAll()
-            let report = record.withMaxMemoryUsed(kilobytes: exits.max())
             var output = record.outcome.payload(requestID: record.requestID)
             output.append(0x0A)
             FileHandle.standardOutput.write(Data(output))
-            FileHandle.standardError.write(Data((report.reportLine + "\n").utf8))
+            FileHandle.standardError.write(Data((record.reportLine + "\n").utf8))
             throw ExitCode(record.outcome.isSuccess ? 0 : 1)
         }
 

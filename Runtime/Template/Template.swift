@@ -55,13 +55,16 @@ public struct FunctionSpec: Sendable, Hashable {
     /// The AWS services it calls (`Metadata.SmartPay.Endpoints`, service ids such as `apigatewaymanagementapi`):
     /// the local runtime points each at its AWS-compatible endpoint with `AWS_ENDPOINT_URL_{SERVICE}`, as SDKs read.
     public let awsEndpoints: [String]
+    /// The local services it uses (`Metadata.SmartPay.Uses`: `redis`, given as `REDIS_URL`), which `smartpay invoke`
+    /// starts for it when no `smartpay serve` runs.
+    public let uses: [String]
     /// Settings the local runtime adds (`Metadata.SmartPay.LocalEnvironment`); `Environment.Variables` win.
     public let localEnvironment: [String: String]
 
     public init(
         logicalID: String, name: String, binary: String, timeoutSeconds: Int, memoryMB: Int,
         environment: [String: String], reservedConcurrency: Int?, httpRoutes: [HTTPRoute], sandboxes: [String] = [],
-        awsEndpoints: [String] = [], localEnvironment: [String: String] = [:]
+        awsEndpoints: [String] = [], localEnvironment: [String: String] = [:], uses: [String] = []
     ) {
         self.logicalID = logicalID
         self.name = name
@@ -74,6 +77,7 @@ public struct FunctionSpec: Sendable, Hashable {
         self.sandboxes = sandboxes
         self.awsEndpoints = awsEndpoints
         self.localEnvironment = localEnvironment
+        self.uses = uses
     }
 
     /// The function's ARN in the local account and region.

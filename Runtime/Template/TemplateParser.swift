@@ -343,6 +343,11 @@ public enum TemplateParser {
 
         let sandboxes = try names(metadata["Sandboxes"], "Metadata.SmartPay.Sandboxes", in: logicalID, context: context)
         let endpoints = try names(metadata["Endpoints"], "Metadata.SmartPay.Endpoints", in: logicalID, context: context)
+        let uses = try names(metadata["Uses"], "Metadata.SmartPay.Uses", in: logicalID, context: context)
+        if let unknown = uses.first(where: { $0 != "redis" }) {
+            throw TemplateError(
+                logicalID, "Metadata.SmartPay.Uses names no local service \"\(unknown)\" (there is: redis)")
+        }
         var localEnvironment: [String: String] = [:]
         if let node = metadata["LocalEnvironment"] {
             guard case .mapping(let pairs) = node else {
@@ -415,7 +420,7 @@ public enum TemplateParser {
         return FunctionSpec(
             logicalID: logicalID, name: name, binary: binary, timeoutSeconds: timeout, memoryMB: memory,
             environment: environment, reservedConcurrency: reserved, httpRoutes: routes, sandboxes: sandboxes,
-            awsEndpoints: endpoints, localEnvironment: localEnvironment)
+            awsEndpoints: endpoints, localEnvironment: localEnvironment, uses: uses)
     }
 
     /// A list of plain names (`[stripe, solana]`): letters, digits and `_`, each once.

@@ -50,6 +50,7 @@ struct TemplateTests {
         #expect(template.httpRoutes.first { $0.path == "/split" }?.authorization == nil)
         // What a function needs from the local runtime is declared, never inferred from its name.
         #expect(pay.sandboxes == ["stripe", "amazon_pay", "solana"])
+        #expect(pay.uses == ["redis"] && pay.awsEndpoints == ["lambda"] && split.uses.isEmpty)
         let publish = try #require(template.functions["websocket-publish"])
         #expect(publish.awsEndpoints == ["apigatewaymanagementapi"])
         #expect(publish.localEnvironment == ["WEBSOCKET_BATCH_POST": "on"])
@@ -182,6 +183,11 @@ struct TemplateTests {
                 "Resources:\n  PayFunction:\n    Type: AWS::Serverless::Function\n"
                     + "    Metadata: {SmartPay: {Binary: pay, LocalEnvironment: [A]}}\n",
                 "template: PayFunction: Metadata.SmartPay.LocalEnvironment must be a mapping"
+            ),
+            (
+                "Resources:\n  PayFunction:\n    Type: AWS::Serverless::Function\n"
+                    + "    Metadata: {SmartPay: {Binary: pay, Uses: [redis, postgres]}}\n",
+                "template: PayFunction: Metadata.SmartPay.Uses names no local service \"postgres\" (there is: redis)"
             ),
             ("Resources: [1, 2", "template: not valid YAML"),
             ("Description: nothing\n", "template: no Resources section"),

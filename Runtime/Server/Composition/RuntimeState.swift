@@ -12,16 +12,29 @@ public struct RuntimeState: Sendable {
     public let gateways: [String: String]
     /// `ws://host:port` of the WebSocket API, when the template declares one.
     public let webSocketAPI: String?
+    /// What the local sandboxes told the functions (never settings from the environment, which may be secrets), so
+    /// that `smartpay invoke` can hand a function the same.
+    public let sandboxSettings: [String: String]
+    /// The runtime's process.
+    public let pid: pid_t?
 
     public init(
         redisURL: String, httpAPI: String, awsEndpoint: String, gateways: [String: String] = [:],
-        webSocketAPI: String? = nil
+        webSocketAPI: String? = nil, sandboxSettings: [String: String] = [:], pid: pid_t? = getpid()
     ) {
         self.redisURL = redisURL
         self.httpAPI = httpAPI
         self.awsEndpoint = awsEndpoint
         self.gateways = gateways
         self.webSocketAPI = webSocketAPI
+        self.sandboxSettings = sandboxSettings
+        self.pid = pid
+    }
+
+    /// Whether its process still runs (a runtime killed with SIGKILL leaves its `serve.json` behind).
+    public var isRunning: Bool {
+        guard let pid else { return false }
+        return kill(pid, 0) == 0 || errno == EPERM
     }
 
     static func path(in directory: String) -> String {
@@ -31,7 +44,8 @@ public struct RuntimeState: Sendable {
     func write(to directory: String) {
         let json = JSONValue.object([
             "redis_url": .string(redisURL), "http_api": .string(httpAPI), "aws_endpoint": .string(awsEndpoint),
-            "pid": .number(String(getpid())), "gateways": .object(gateways.mapValues(JSONValue.string)),
+            "pid": pid.map { .number(String($0)) } ?? .null, "gateways": .object(gateways.mapValues(JSONValue.string)),
+            "sandbox_settings": .object(sandboxSettings.mapValues(JSONValue.string)),
             "websocket_api": webSocketAPI.map(JSONValue.string) ?? .null,
         ])
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -49,6 +63,8 @@ public struct RuntimeState: Sendable {
             redisURL: url, httpAPI: json["http_api"]?.stringValue ?? "",
             awsEndpoint: json["aws_endpoint"]?.stringValue ?? "",
             gateways: json["gateways"]?.objectValue?.compactMapValues(\.stringValue) ?? [:],
-            webSocketAPI: json["websocket_api"]?.stringValue)
+            webSocketAPI: json["websocket_api"]?.stringValue,
+            sandboxSettings: json["sandbox_settings"]?.objectValue?.compactMapValues(\.stringValue) ?? [:],
+            pid: json["pid"]?.numberText.flatMap { pid_t($0) })
     }
 }

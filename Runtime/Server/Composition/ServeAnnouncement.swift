@@ -27,7 +27,8 @@ struct ServeAnnouncement: Service {
             ])
         RuntimeState(
             redisURL: try await wiring.redisURL.value, httpAPI: wiring.url(port: ports.api),
-            awsEndpoint: wiring.url(port: ports.aws), gateways: sandboxes.endpoints, webSocketAPI: webSocketAPI
+            awsEndpoint: wiring.url(port: ports.aws), gateways: sandboxes.endpoints, webSocketAPI: webSocketAPI,
+            sandboxSettings: sandboxes.sandboxEnvironment
         ).write(to: options.stateDirectory)
         ready?(ports)
         await untilShutdown { [wiring] in

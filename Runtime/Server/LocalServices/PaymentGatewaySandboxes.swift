@@ -19,6 +19,8 @@ final class PaymentGatewaySandboxes: @unchecked Sendable {
     private var files: [URL] = []
     /// What the functions get: the endpoints and keys of each gateway, sandbox or real.
     private(set) var environment: [String: String] = [:]
+    /// The part of `environment` the sandboxes made (not passed through from the environment).
+    private(set) var sandboxEnvironment: [String: String] = [:]
 
     /// Each gateway's endpoint, for `serve.json`.
     var endpoints: [String: String] {
@@ -111,6 +113,7 @@ final class PaymentGatewaySandboxes: @unchecked Sendable {
                     arguments: gateway.arguments)
                 if let file = gateway.file { sandboxes.files.append(file) }
                 sandboxes.environment.merge(gateway.settings(port)) { $1 }
+                sandboxes.sandboxEnvironment.merge(gateway.settings(port)) { $1 }
                 logger.info(
                     "\(gateway.name): \(gateway.label)", metadata: ["url": .string("http://127.0.0.1:\(port)")])
             } catch {

@@ -21,11 +21,13 @@ public final class Platform: FunctionInvoker {
     ///   - environment: added to every function's environment (REDIS_URL, AWS_ENDPOINT_URL_LAMBDA, …); over it each
     ///     function's `LocalEnvironment` and `Endpoints`, and over those its `Environment.Variables`.
     ///   - awsEndpoint: the AWS-compatible endpoint the AWS services a function declares (`Endpoints`) point at.
+    ///   - functionEnvironment: by function name, over everything else (`smartpay invoke --env-vars`).
     ///   - maximumConcurrency: per function, unless the template reserves its own.
     /// - Throws: `RuntimeError` when a function's executable is missing.
     public init(
         template: Template, binaryDirectory: URL, environment: [String: String], maximumConcurrency: Int = 10,
-        awsEndpoint: String? = nil, queueLimit: Int = 100, timeoutOverride: Int? = nil, asyncRetries: Int = 2,
+        awsEndpoint: String? = nil, functionEnvironment: [String: [String: String]] = [:], queueLimit: Int = 100,
+        timeoutOverride: Int? = nil, asyncRetries: Int = 2,
         asyncRetryDelay: Duration = .seconds(1),
         logger: Logger
     ) throws {
@@ -52,6 +54,7 @@ public final class Platform: FunctionInvoker {
                 for service in spec.awsEndpoints { declared["AWS_ENDPOINT_URL_\(service.uppercased())"] = awsEndpoint }
             }
             let env = inherited.merging(environment) { $1 }.merging(declared) { $1 }.merging(spec.environment) { $1 }
+                .merging(functionEnvironment[spec.name] ?? [:]) { $1 }
             pools[spec.name] = FunctionPool(
                 spec: spec, binary: binary, environment: env,
                 maximumConcurrency: spec.reservedConcurrency.map { min($0, maximumConcurrency) } ?? maximumConcurrency,
