@@ -49,10 +49,14 @@ public struct FunctionConfiguration: Sendable {
     }
 
     /// A required value.
-    /// - Throws: `FunctionError.internal` naming the missing variable.
+    /// - Throws: `FunctionError.internal` naming the missing variable, and saying who provides it: a binary run
+    ///   alone has none of the settings the template gives it.
     public func require(_ key: String) throws(FunctionError) -> String {
         guard let value = values[key], !value.isEmpty else {
-            throw FunctionError(.internal, "configuration \(key) is not set")
+            throw FunctionError(
+                .internal,
+                "configuration \(key) is not set; `smartpay invoke FUNCTION --event FILE` runs a function with the "
+                    + "settings the template gives it and the services it needs (or set \(key) yourself)")
         }
         return value
     }
