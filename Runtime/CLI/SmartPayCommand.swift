@@ -14,7 +14,8 @@ struct SmartPayCommand: AsyncParsableCommand {
         commandName: "smartpay",
         abstract: "SmartPay's local runtime: the whole platform on one machine.",
         subcommands: [
-            Invoke.self, Serve.self, EventsCommand.self, DLQCommand.self, TokenCommand.self, KeysCommand.self,
+            Invoke.self, Serve.self, LogsCommand.self, EventsCommand.self, DLQCommand.self, TokenCommand.self,
+            KeysCommand.self,
         ])
 }
 

@@ -11,13 +11,17 @@ AWS_PORT=${AWS_PORT:-4566}
 WS_PORT=${WS_PORT:-3001}
 
 ready=$(mktemp)
-.build/debug/smartpay serve --port "$PORT" --aws-port "$AWS_PORT" --ws-port "$WS_PORT" --warm >"$ready" &
+# The demo prints what it does and what comes back; the runtime's own log lines go to .smartpay/serve.log and the
+# functions' to .smartpay/logs/ (`smartpay logs [FUNCTION] [-f]`).
+mkdir -p .smartpay
+.build/debug/smartpay serve --port "$PORT" --aws-port "$AWS_PORT" --ws-port "$WS_PORT" --warm >"$ready" \
+    2>.smartpay/serve.log &
 serve=$!
 trap 'kill -TERM $serve 2>/dev/null; wait $serve 2>/dev/null; rm -f "$ready"' EXIT
 trap 'exit 0' INT TERM
 for _ in $(seq 200); do
     grep -q '^ready' "$ready" 2>/dev/null && break
-    kill -0 $serve 2>/dev/null || { echo "smartpay serve did not start" >&2; exit 1; }
+    kill -0 $serve 2>/dev/null || { echo "smartpay serve did not start:" >&2; tail -5 .smartpay/serve.log >&2; exit 1; }
     sleep 0.05
 done
 
@@ -116,4 +120,5 @@ demo curl -s -X POST "http://127.0.0.1:$PORT/chat" -H 'content-type: application
 echo "──────────────────────────────────────────────────────────────────────────"
 echo "SmartPay is serving: HTTP API http://127.0.0.1:$PORT, AWS endpoint http://127.0.0.1:$AWS_PORT,"
 echo "WebSocket API ws://127.0.0.1:$WS_PORT, metrics http://127.0.0.1:$PORT/metrics. Ctrl-C stops it."
+echo "Function logs: .build/debug/smartpay logs [FUNCTION] [-f]; the runtime's own: .smartpay/serve.log."
 wait $serve

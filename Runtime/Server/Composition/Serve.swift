@@ -38,6 +38,9 @@ public struct ServeOptions: Sendable {
     /// What `GET /metrics` answers: the text of the metrics backend the executable bootstrapped (`smartpay serve`'s
     /// is Prometheus); the runtime records through swift-metrics only.
     public var metricsExposition: @Sendable () -> String = { "" }
+    /// Keep the functions' output in files under `{stateDirectory}/logs` (for `smartpay logs`) instead of passing
+    /// it to serve's stderr.
+    public var functionLogsInFiles = true
     /// The histograms' bucket bounds by metric name, for the backend.
     public static var histogramBuckets: [String: [Duration]] { RuntimeMetrics.histogramBuckets }
 

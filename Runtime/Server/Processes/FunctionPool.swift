@@ -19,6 +19,8 @@ public final class FunctionPool: Sendable {
     /// What its processes get: the runtime's settings, the template's, the local-only ones.
     let environment: [String: String]
     private let logger: Logger
+    /// Where its processes write their output; nil: the runtime's stderr.
+    private let logs: FunctionLogs?
     private let state = Mutex(State())
 
     private struct State: ~Copyable {
@@ -58,8 +60,9 @@ public final class FunctionPool: Sendable {
 
     public init(
         spec: FunctionSpec, binary: String, environment: [String: String], maximumConcurrency: Int, queueLimit: Int,
-        logger: Logger
+        logs: FunctionLogs? = nil, logger: Logger
     ) {
+        self.logs = logs
         self.spec = spec
         self.binary = binary
         self.environment = environment
@@ -231,7 +234,7 @@ public final class FunctionPool: Sendable {
     private func spawn(serial: Int) async throws -> FunctionProcess {
         let process = FunctionProcess(spec: spec, serial: serial, logger: logger)
         do {
-            try await process.start(binary: binary, environment: environment)
+            try await process.start(binary: binary, environment: environment, logs: logs)
         } catch {
             state.withLock { $0.starting -= 1 }
             throw error

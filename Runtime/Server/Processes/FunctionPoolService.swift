@@ -11,12 +11,15 @@ struct FunctionPoolService: Service {
             let redisURL = try await wiring.redisURL.value
             let sandboxes = try await wiring.sandboxes.value
             let endpoint = wiring.url(port: options.awsPort)
+            let logs = options.functionLogsInFiles ? FunctionLogs(stateDirectory: options.stateDirectory) : nil
+            logs?.clear()
             let platform = try Platform(
                 template: wiring.template, binaryDirectory: options.binaryDirectory,
                 environment: sandboxes.environment.merging([
                     "REDIS_URL": redisURL, "AWS_ENDPOINT_URL_LAMBDA": endpoint,
                 ]) { $1 },
                 maximumConcurrency: options.maximumConcurrency, awsEndpoint: endpoint, queueLimit: options.queueLimit,
+                logs: logs,
                 logger: wiring.logger)
             if options.warm { try await platform.warm() }
             return platform

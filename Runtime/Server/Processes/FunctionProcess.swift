@@ -75,7 +75,8 @@ final class FunctionProcess: Sendable {
     var isAlive: Bool { state.withLock { !$0.stopping && $0.child?.reap() == nil && $0.initError == nil } }
 
     /// Starts the endpoint and the process.
-    func start(binary: String, environment: [String: String]) async throws {
+    /// - Parameter logs: where its output goes; nil passes it to the runtime's stderr.
+    func start(binary: String, environment: [String: String], logs: FunctionLogs? = nil) async throws {
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 16)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -106,10 +107,17 @@ final class FunctionProcess: Sendable {
         env["AWS_DEFAULT_REGION"] = TemplateParser.region
         let child: Subprocess
         do {
-            child = try Subprocess(path: binary, environment: env, stdout: .standardError, newProcessGroup: true)
+            if let logs {
+                let files = try logs.files(for: spec.name, serial: serial)
+                child = try Subprocess(
+                    path: binary, environment: env, stdout: .file(files.stdout), stderr: .file(files.stderr),
+                    newProcessGroup: true)
+            } else {
+                child = try Subprocess(path: binary, environment: env, stdout: .standardError, newProcessGroup: true)
+            }
         } catch {
             try? await server.close()
-            throw RuntimeError(error.description)
+            throw RuntimeError("\(error)")
         }
         state.withLock { state in
             state.server = server

@@ -22,12 +22,13 @@ public final class Platform: FunctionInvoker {
     ///     function's `LocalEnvironment` and `Endpoints`, and over those its `Environment.Variables`.
     ///   - awsEndpoint: the AWS-compatible endpoint the AWS services a function declares (`Endpoints`) point at.
     ///   - functionEnvironment: by function name, over everything else (`smartpay invoke --env-vars`).
+    ///   - logs: where the processes write their output (nil: this process's stderr).
     ///   - maximumConcurrency: per function, unless the template reserves its own.
     /// - Throws: `RuntimeError` when a function's executable is missing.
     public init(
         template: Template, binaryDirectory: URL, environment: [String: String], maximumConcurrency: Int = 10,
         awsEndpoint: String? = nil, functionEnvironment: [String: [String: String]] = [:], queueLimit: Int = 100,
-        timeoutOverride: Int? = nil, asyncRetries: Int = 2,
+        timeoutOverride: Int? = nil, logs: FunctionLogs? = nil, asyncRetries: Int = 2,
         asyncRetryDelay: Duration = .seconds(1),
         logger: Logger
     ) throws {
@@ -58,7 +59,7 @@ public final class Platform: FunctionInvoker {
             pools[spec.name] = FunctionPool(
                 spec: spec, binary: binary, environment: env,
                 maximumConcurrency: spec.reservedConcurrency.map { min($0, maximumConcurrency) } ?? maximumConcurrency,
-                queueLimit: queueLimit, logger: logger)
+                queueLimit: queueLimit, logs: logs, logger: logger)
         }
         self.pools = pools
     }
