@@ -76,10 +76,22 @@ public struct InvokedSiblings: RiskAssessor, GatewayRouter {
         Int(floorDivide(time.millisecondsSinceEpoch, 3_600_000) % 24)
     }
 
+    /// Invokes `function` with a call and reads its answer: a generic shell around the non-generic async invoke
+    /// (a generic async function with typed throws crashed the release build's coroutine splitting; kept apart here
+    /// too).
     func call<Call: FunctionCall>(_ function: String, _ request: Call) async throws -> Call.Answer {
+        let answer = try await invoke(function, try request.payload().serialized())
+        do {
+            return try JSONValueDecoder(allowsUnknownKeys: true).decode(Call.Answer.self, from: answer)
+        } catch {
+            throw FunctionError(.unavailable, "the \(function) function's answer to \(Call.action): \(error)")
+        }
+    }
+
+    func invoke(_ function: String, _ payload: [UInt8]) async throws(FunctionError) -> [UInt8] {
         let result: LambdaInvoker.Result
         do {
-            result = try await invoker.invoke(function, payload: try request.payload().serialized(), timeout: timeout)
+            result = try await invoker.invoke(function, payload: payload, timeout: timeout)
         } catch {
             throw FunctionError(.unavailable, "the \(function) function could not be invoked: \(error)")
         }
@@ -88,10 +100,6 @@ public struct InvokedSiblings: RiskAssessor, GatewayRouter {
             let message = answer["errorMessage"]?.stringValue ?? "failed"
             throw FunctionError(.unavailable, "the \(function) function failed: \(message)")
         }
-        do {
-            return try JSONValueDecoder(allowsUnknownKeys: true).decode(Call.Answer.self, from: result.payload)
-        } catch {
-            throw FunctionError(.unavailable, "the \(function) function's answer to \(Call.action): \(error)")
-        }
+        return result.payload
     }
 }
