@@ -9,10 +9,15 @@ struct ServeAnnouncement: Service {
     let ready: (@Sendable (ServedPorts) -> Void)?
 
     func run() async throws {
-        let ports = try await cancelWhenGracefulShutdown { [wiring] in
-            ServedPorts(
-                api: try await wiring.apiPort.value, aws: try await wiring.awsPort.value,
-                webSocket: try await wiring.webSocketPort.value)
+        let ports: ServedPorts
+        do {
+            ports = try await cancelWhenGracefulShutdown { [wiring] in
+                ServedPorts(
+                    api: try await wiring.apiPort.value, aws: try await wiring.awsPort.value,
+                    webSocket: try await wiring.webSocketPort.value)
+            }
+        } catch is CancellationError where Task.isShuttingDownGracefully {
+            return  // SIGINT or SIGTERM before every server was up: nothing to announce, and no failure.
         }
         let options = wiring.options
         let sandboxes = try await wiring.sandboxes.value
