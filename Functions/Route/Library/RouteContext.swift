@@ -45,7 +45,7 @@ public struct RouteContext: Sendable, Equatable {
 
     /// - Throws: `RouteInputError` naming the first wrong field.
     public init(json: JSONValue) throws(RouteInputError) {
-        let fields = try RouteFields(json, what: "the payment context")
+        let fields = try JSONFields(json, what: "the payment context", failure: RouteInputError.init)
         let amountField = fields["amount_minor"] == nil && fields["amount"] != nil ? "amount" : "amount_minor"
         let minor = try fields.minorUnits(amountField)
         guard minor > 0 else { throw RouteInputError(amountField, "must be positive, got \(minor)") }
@@ -56,7 +56,7 @@ public struct RouteContext: Sendable, Equatable {
         }
         self.method = method
         cardNetwork = try fields.string("card_network", maximum: 64)?.lowercased()
-        country = try fields.country("country")
+        country = try fields.requiredCountry("country")
         merchantCategory = try fields.string("merchant_category", maximum: 64)
         if let value = fields["hour"], !value.isNull {
             guard case .number(let hourText) = value, let hour = Int(hourText), (0...23).contains(hour) else {

@@ -1,8 +1,10 @@
+import SmartPayCore
+
 /// A payment context, outcome or log line that route cannot use, naming the field: `method: expected card, wallet
 /// or crypto, got "cheque"`, or input that is not a JSON object at all.
 public struct RouteInputError: Error, Sendable, Equatable, CustomStringConvertible {
     private enum Kind: Equatable {
-        case notAnObject(what: String)
+        case malformed(description: String)
         case field(name: String, reason: String)
     }
 
@@ -13,7 +15,18 @@ public struct RouteInputError: Error, Sendable, Equatable, CustomStringConvertib
     public init(_ field: String, _ reason: String) { self.init(.field(name: field, reason: reason)) }
 
     /// Input that is not a JSON object with `what` ("the payment context").
-    public static func notAnObject(_ what: String) -> RouteInputError { RouteInputError(.notAnObject(what: what)) }
+    public static func notAnObject(_ what: String) -> RouteInputError {
+        RouteInputError(.malformed(description: "expected a JSON object with \(what)"))
+    }
+
+    /// A field's error from Core's reader; with no field, input that is not an object.
+    public init(_ error: JSONFieldError) {
+        guard let field = error.field else {
+            self.init(.malformed(description: error.message))
+            return
+        }
+        self.init(field, error.message)
+    }
 
     /// The field to blame; nil when the input is not an object.
     public var field: String? {
@@ -26,7 +39,7 @@ public struct RouteInputError: Error, Sendable, Equatable, CustomStringConvertib
 
     public var description: String {
         switch kind {
-        case .notAnObject(let what): "expected a JSON object with \(what)"
+        case .malformed(let description): description
         case .field(let name, let reason): "\(name): \(reason)"
         }
     }

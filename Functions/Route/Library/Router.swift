@@ -70,7 +70,7 @@ public struct RouteOutcome: Sendable, Equatable {
     /// authorised), `processor_error` (default false), `latency_ms` (optional, ≥ 0).
     /// - Throws: `RouteInputError` naming the field.
     public init(json: JSONValue, catalog: GatewayCatalog) throws(RouteInputError) {
-        let fields = try RouteFields(json, what: "the feedback")
+        let fields = try JSONFields(json, what: "the feedback", failure: RouteInputError.init)
         guard let gateway = try fields.string("gateway", maximum: 64) else {
             throw RouteInputError("gateway", "is required")
         }

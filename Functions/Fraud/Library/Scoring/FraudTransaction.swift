@@ -45,68 +45,77 @@ public struct FraudTransaction: Sendable, Equatable {
     /// A transaction from its request, checked beyond the request's types.
     /// - Throws: `FraudInputError` naming the first field that breaks a rule.
     public init(_ request: FraudRequest, defaultTime: Timestamp) throws(FraudInputError) {
-        func text(_ value: String, _ field: String, maximum: Int = 128) throws(FraudInputError) -> String {
-            guard !value.isEmpty, value.count <= maximum else {
-                throw FraudInputError(field, "expected 1 to \(maximum) characters, got \(value.count)")
-            }
-            guard !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-                throw FraudInputError(field, "must not contain control characters")
-            }
-            return value
-        }
-        func optional(_ value: String?, _ field: String, maximum: Int = 128) throws(FraudInputError) -> String? {
-            guard let value else { return nil }
-            return try text(value, field, maximum: maximum)
-        }
-        func country(_ value: String?, _ field: String) throws(FraudInputError) -> String? {
-            guard let value = try optional(value, field) else { return nil }
-            guard value.utf8.count == 2, value.utf8.allSatisfy({ (65...90).contains($0) || (97...122).contains($0) })
-            else {
-                throw FraudInputError(field, "expected an ISO 3166 alpha-2 country code, got \"\(value)\"")
-            }
-            return value.uppercased()
-        }
-
-        id = try text(request.transactionID, "transaction_id")
+        id = try Self.text(request.transactionID, "transaction_id")
         guard request.amount >= 0 else {
             throw FraudInputError("amount", "must not be negative, got \(request.amount)")
         }
         money = request.money
-        if let stamp = try optional(request.timestamp, "timestamp", maximum: 64) {
-            do {
-                time = try Timestamp(rfc3339: stamp)
-            } catch {
-                throw FraudInputError("timestamp", error.description)
-            }
-        } else {
-            time = defaultTime
-        }
-        customerID = try text(request.customerID, "customer_id")
-        terminalID = try text(request.terminalID, "terminal_id")
-        cardFingerprint = try optional(request.cardFingerprint, "card_fingerprint")
-        if let bin = try optional(request.cardBIN, "card_bin", maximum: 8) {
-            guard (6...8).contains(bin.utf8.count), bin.utf8.allSatisfy({ (48...57).contains($0) }) else {
-                throw FraudInputError("card_bin", "expected the card's first 6 to 8 digits, got \"\(bin)\"")
-            }
-            cardBIN = bin
-        }
-        cardCountry = try country(request.cardCountry, "card_country")
-        billingCountry = try country(request.billingCountry, "billing_country")
-        if let address = try optional(request.ip, "ip", maximum: 45) {
-            let allowed = address.utf8.allSatisfy {
-                (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0) || $0 == 0x2E || $0 == 0x3A
-            }
-            guard allowed, address.contains(".") || address.contains(":") else {
-                throw FraudInputError("ip", "expected an IPv4 or IPv6 address, got \"\(address)\"")
-            }
-            ip = address.lowercased()
-        }
-        ipCountry = try country(request.ipCountry, "ip_country")
-        deviceID = try optional(request.deviceID, "device_id")
-        if let email = try optional(request.email, "email", maximum: 254) {
+        time = try Self.time(request.timestamp) ?? defaultTime
+        customerID = try Self.text(request.customerID, "customer_id")
+        terminalID = try Self.text(request.terminalID, "terminal_id")
+        cardFingerprint = try Self.optional(request.cardFingerprint, "card_fingerprint")
+        cardBIN = try Self.cardBIN(request.cardBIN)
+        cardCountry = try Self.country(request.cardCountry, "card_country")
+        billingCountry = try Self.country(request.billingCountry, "billing_country")
+        ip = try Self.ip(request.ip)
+        ipCountry = try Self.country(request.ipCountry, "ip_country")
+        deviceID = try Self.optional(request.deviceID, "device_id")
+        if let email = try Self.optional(request.email, "email", maximum: 254) {
             guard email.contains("@") else { throw FraudInputError("email", "expected an email address") }
             emailDigest = Self.digest(email: email)
         }
+    }
+
+    private static func text(_ value: String, _ field: String, maximum: Int = 128) throws(FraudInputError) -> String {
+        if let violation = JSONFieldRules.textViolation(value, maximum: maximum) {
+            throw FraudInputError(field, violation)
+        }
+        return value
+    }
+
+    private static func optional(
+        _ value: String?, _ field: String, maximum: Int = 128
+    ) throws(FraudInputError) -> String? {
+        guard let value else { return nil }
+        return try text(value, field, maximum: maximum)
+    }
+
+    /// An ISO 3166 alpha-2 country, upper-cased.
+    private static func country(_ value: String?, _ field: String) throws(FraudInputError) -> String? {
+        guard let value = try optional(value, field) else { return nil }
+        if let violation = JSONFieldRules.countryViolation(value) { throw FraudInputError(field, violation) }
+        return value.uppercased()
+    }
+
+    /// An RFC 3339 `timestamp`; nil when there is none.
+    private static func time(_ stamp: String?) throws(FraudInputError) -> Timestamp? {
+        guard let stamp = try optional(stamp, "timestamp", maximum: 64) else { return nil }
+        do {
+            return try Timestamp(rfc3339: stamp)
+        } catch {
+            throw FraudInputError("timestamp", error.description)
+        }
+    }
+
+    /// The card's first 6 to 8 digits.
+    private static func cardBIN(_ value: String?) throws(FraudInputError) -> String? {
+        guard let bin = try optional(value, "card_bin", maximum: 8) else { return nil }
+        guard (6...8).contains(bin.utf8.count), bin.utf8.allSatisfy({ (48...57).contains($0) }) else {
+            throw FraudInputError("card_bin", "expected the card's first 6 to 8 digits, got \"\(bin)\"")
+        }
+        return bin
+    }
+
+    /// An IPv4 or IPv6 address in hex digits, dots and colons, lower-cased.
+    private static func ip(_ value: String?) throws(FraudInputError) -> String? {
+        guard let address = try optional(value, "ip", maximum: 45) else { return nil }
+        let allowed = address.utf8.allSatisfy {
+            (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0) || $0 == 0x2E || $0 == 0x3A
+        }
+        guard allowed, address.contains(".") || address.contains(":") else {
+            throw FraudInputError("ip", "expected an IPv4 or IPv6 address, got \"\(address)\"")
+        }
+        return address.lowercased()
     }
 
     /// Decodes a request from JSON and checks it: what the offline tools and tests read transactions with.
