@@ -53,59 +53,21 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
     /// Parses RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; a space may stand for the `T`.
     /// - Throws: `TimestampError.malformed` naming what did not parse.
     public init(rfc3339 text: String) throws(TimestampError) {
-        let bytes = Array(text.utf8)
-        func number(_ from: Int, _ count: Int) throws(TimestampError) -> Int64 {
-            guard from + count <= bytes.count else { throw .malformed(text) }
-            var value: Int64 = 0
-            for byte in bytes[from..<(from + count)] {
-                guard byte >= 48, byte <= 57 else { throw .malformed(text) }
-                value = value * 10 + Int64(byte - 48)
-            }
-            return value
-        }
-        func expect(_ index: Int, _ characters: String) throws(TimestampError) {
-            guard index < bytes.count, characters.utf8.contains(bytes[index]) else { throw .malformed(text) }
-        }
-        let year = try number(0, 4)
-        try expect(4, "-")
-        let month = try number(5, 2)
-        try expect(7, "-")
-        let day = try number(8, 2)
-        try expect(10, "Tt ")
-        let hour = try number(11, 2)
-        try expect(13, ":")
-        let minute = try number(14, 2)
-        try expect(16, ":")
-        let second = try number(17, 2)
-        var index = 19
-        var millis: Int64 = 0
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            index += 1
-            var digits = 0
-            while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
-                if digits < 3 { millis = millis * 10 + Int64(bytes[index] - 48) }
-                digits += 1
-                index += 1
-            }
-            guard digits > 0 else { throw .malformed(text) }
-            if digits < 3 {
-                for _ in digits..<3 { millis *= 10 }
-            }
-        }
-        var offsetSeconds: Int64 = 0
-        guard index < bytes.count else { throw .malformed(text) }
-        if bytes[index] == UInt8(ascii: "Z") || bytes[index] == UInt8(ascii: "z") {
-            index += 1
-        } else {
-            try expect(index, "+-")
-            let sign: Int64 = bytes[index] == UInt8(ascii: "-") ? -1 : 1
-            let offsetHours = try number(index + 1, 2)
-            try expect(index + 3, ":")
-            let offsetMinutes = try number(index + 4, 2)
-            offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
-            index += 6
-        }
-        guard index == bytes.count, (1...12).contains(month), hour < 24, minute < 60, second < 61,
+        var scanner = RFC3339Scanner(text)
+        let year = try scanner.number(4)
+        try scanner.expect("-")
+        let month = try scanner.number(2)
+        try scanner.expect("-")
+        let day = try scanner.number(2)
+        try scanner.expect("Tt ")
+        let hour = try scanner.number(2)
+        try scanner.expect(":")
+        let minute = try scanner.number(2)
+        try scanner.expect(":")
+        let second = try scanner.number(2)
+        let millis = try scanner.milliseconds()
+        let offsetSeconds = try scanner.offsetSeconds()
+        guard scanner.isAtEnd, (1...12).contains(month), hour < 24, minute < 60, second < 61,
             day >= 1, day <= Timestamp.daysInMonth(year: year, month: month)
         else { throw .malformed(text) }
         let days = Timestamp.days(fromCivil: year, month, day)

@@ -41,61 +41,10 @@ final class CurlEasyHandle: @unchecked Sendable {
         try errorBuffer.withUnsafeMutableBufferPointer { (errors) throws(HTTPClientError) in
             errors[0] = 0
             try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errors.baseAddress!))
-            try set(CURLOPT_URL, string: request.url)
-            try set(CURLOPT_NOSIGNAL, long: 1)
-            try set(CURLOPT_TCP_NODELAY, long: 1)
-            try set(CURLOPT_CONNECTTIMEOUT_MS, long: Self.milliseconds(options.connectTimeout))
-            try set(CURLOPT_TIMEOUT_MS, long: Self.milliseconds(timeout))
-            try set(CURLOPT_SSL_VERIFYPEER, long: options.verifyTLS ? 1 : 0)
-            try set(CURLOPT_SSL_VERIFYHOST, long: options.verifyTLS ? 2 : 0)
-            if let caBundlePath = options.caBundlePath { try set(CURLOPT_CAINFO, string: caBundlePath) }
-            try set(CURLOPT_PROTOCOLS_STR, string: "http,https")
-
-            let method = request.method.uppercased()
-            switch method {
-            case "GET": try set(CURLOPT_HTTPGET, long: 1)
-            case "HEAD": try set(CURLOPT_NOBODY, long: 1)
-            case "POST": try set(CURLOPT_POST, long: 1)
-            default: try set(CURLOPT_CUSTOMREQUEST, string: method)
-            }
-            if let body = request.body ?? (method == "POST" ? [] : nil) {
-                try set(CURLOPT_POSTFIELDSIZE_LARGE, offset: curl_off_t(body.count))
-                try body.withUnsafeBufferPointer { (bytes) throws(HTTPClientError) in
-                    // COPYPOSTFIELDS copies the bytes, so the buffer need not outlive this call.
-                    let pointer =
-                        bytes.baseAddress.map { UnsafeRawPointer($0) }
-                        ?? UnsafeRawPointer(("" as StaticString).utf8Start)
-                    try set(CURLOPT_COPYPOSTFIELDS, pointer: UnsafeMutableRawPointer(mutating: pointer))
-                }
-            }
-            // Without this curl waits for "100 Continue" before sending a body over 1 KiB.
-            var fields = request.headers.map { "\($0.name): \($0.value)" }
-            if !request.headers.contains(where: { $0.name.lowercased() == "expect" }) { fields.append("Expect:") }
-            for field in fields {
-                guard !field.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) else {
-                    throw HTTPClientError(.invalidRequest, "a header contains a line break")
-                }
-                guard let appended = curl_slist_append(headerList, field) else {
-                    throw HTTPClientError(.transport, "curl_slist_append failed")
-                }
-                headerList = appended
-            }
-            try set(CURLOPT_HTTPHEADER, pointer: UnsafeMutableRawPointer(headerList))
-
-            try set(
-                CURLOPT_WRITEFUNCTION,
-                callback: { data, size, count, context in
-                    let accumulator = Unmanaged<ResponseAccumulator>.fromOpaque(context!).takeUnretainedValue()
-                    return accumulator.appendBody(data, size * count)
-                })
-            try set(CURLOPT_WRITEDATA, pointer: unmanaged.toOpaque())
-            try set(
-                CURLOPT_HEADERFUNCTION,
-                callback: { data, size, count, context in
-                    let accumulator = Unmanaged<ResponseAccumulator>.fromOpaque(context!).takeUnretainedValue()
-                    return accumulator.appendHeader(data, size * count)
-                })
-            try set(CURLOPT_HEADERDATA, pointer: unmanaged.toOpaque())
+            try setConnection(url: request.url, timeout: timeout, options: options)
+            let method = try setMethodAndBody(of: request)
+            try setHeaders(of: request, list: &headerList)
+            try setResponseCallbacks(into: unmanaged)
 
             let result = curl_easy_perform(handle)
             guard result == CURLE_OK else {
@@ -108,19 +57,85 @@ final class CurlEasyHandle: @unchecked Sendable {
                 throw HTTPClientError(Self.code(for: result), message)
             }
         }
-        var status = 0
-        let infoResult = smartpay_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        guard infoResult == CURLE_OK else {
-            throw HTTPClientError(.transport, "curl_easy_getinfo(RESPONSE_CODE): \(Self.describe(infoResult))")
-        }
-        var connects = 0
-        let connectsResult = smartpay_curl_getinfo_long(handle, CURLINFO_NUM_CONNECTS, &connects)
-        guard connectsResult == CURLE_OK else {
-            throw HTTPClientError(.transport, "curl_easy_getinfo(NUM_CONNECTS): \(Self.describe(connectsResult))")
-        }
-        var response = HTTPClientResponse(status: status, headers: accumulator.headers, body: accumulator.body)
-        response.newConnections = connects
+        var response = HTTPClientResponse(
+            status: try info(CURLINFO_RESPONSE_CODE, "RESPONSE_CODE"), headers: accumulator.headers,
+            body: accumulator.body)
+        response.newConnections = try info(CURLINFO_NUM_CONNECTS, "NUM_CONNECTS")
         return response
+    }
+
+    private func setConnection(url: String, timeout: Duration, options: Options) throws(HTTPClientError) {
+        try set(CURLOPT_URL, string: url)
+        try set(CURLOPT_NOSIGNAL, long: 1)
+        try set(CURLOPT_TCP_NODELAY, long: 1)
+        try set(CURLOPT_CONNECTTIMEOUT_MS, long: Self.milliseconds(options.connectTimeout))
+        try set(CURLOPT_TIMEOUT_MS, long: Self.milliseconds(timeout))
+        try set(CURLOPT_SSL_VERIFYPEER, long: options.verifyTLS ? 1 : 0)
+        try set(CURLOPT_SSL_VERIFYHOST, long: options.verifyTLS ? 2 : 0)
+        if let caBundlePath = options.caBundlePath { try set(CURLOPT_CAINFO, string: caBundlePath) }
+        try set(CURLOPT_PROTOCOLS_STR, string: "http,https")
+    }
+
+    /// - Returns: the method, upper-cased.
+    private func setMethodAndBody(of request: HTTPClientRequest) throws(HTTPClientError) -> String {
+        let method = request.method.uppercased()
+        switch method {
+        case "GET": try set(CURLOPT_HTTPGET, long: 1)
+        case "HEAD": try set(CURLOPT_NOBODY, long: 1)
+        case "POST": try set(CURLOPT_POST, long: 1)
+        default: try set(CURLOPT_CUSTOMREQUEST, string: method)
+        }
+        if let body = request.body ?? (method == "POST" ? [] : nil) {
+            try set(CURLOPT_POSTFIELDSIZE_LARGE, offset: curl_off_t(body.count))
+            try body.withUnsafeBufferPointer { (bytes) throws(HTTPClientError) in
+                // COPYPOSTFIELDS copies the bytes, so the buffer need not outlive this call.
+                let pointer =
+                    bytes.baseAddress.map { UnsafeRawPointer($0) }
+                    ?? UnsafeRawPointer(("" as StaticString).utf8Start)
+                try set(CURLOPT_COPYPOSTFIELDS, pointer: UnsafeMutableRawPointer(mutating: pointer))
+            }
+        }
+        return method
+    }
+
+    /// Builds the header list into `list`, which the caller frees once the request is done.
+    private func setHeaders(
+        of request: HTTPClientRequest, list: inout UnsafeMutablePointer<curl_slist>?
+    ) throws(HTTPClientError) {
+        // Without this curl waits for "100 Continue" before sending a body over 1 KiB.
+        var fields = request.headers.map { "\($0.name): \($0.value)" }
+        if !request.headers.contains(where: { $0.name.lowercased() == "expect" }) { fields.append("Expect:") }
+        for field in fields {
+            guard !field.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) else {
+                throw HTTPClientError(.invalidRequest, "a header contains a line break")
+            }
+            guard let appended = curl_slist_append(list, field) else {
+                throw HTTPClientError(.transport, "curl_slist_append failed")
+            }
+            list = appended
+        }
+        try set(CURLOPT_HTTPHEADER, pointer: UnsafeMutableRawPointer(list))
+    }
+
+    private func setResponseCallbacks(into unmanaged: Unmanaged<ResponseAccumulator>) throws(HTTPClientError) {
+        try set(CURLOPT_WRITEFUNCTION) { data, size, count, context in
+            ResponseAccumulator.unretained(context).appendBody(data, size * count)
+        }
+        try set(CURLOPT_WRITEDATA, pointer: unmanaged.toOpaque())
+        try set(CURLOPT_HEADERFUNCTION) { data, size, count, context in
+            ResponseAccumulator.unretained(context).appendHeader(data, size * count)
+        }
+        try set(CURLOPT_HEADERDATA, pointer: unmanaged.toOpaque())
+    }
+
+    /// A number libcurl keeps about the last transfer, `name` being the info's name in an error.
+    private func info(_ key: CURLINFO, _ name: String) throws(HTTPClientError) -> Int {
+        var value = 0
+        let result = smartpay_curl_getinfo_long(handle, key, &value)
+        guard result == CURLE_OK else {
+            throw HTTPClientError(.transport, "curl_easy_getinfo(\(name)): \(Self.describe(result))")
+        }
+        return value
     }
 
     // MARK: - typed setters: every return code is checked
@@ -187,6 +202,11 @@ private final class ResponseAccumulator {
     let limit: Int
 
     init(limit: Int) { self.limit = limit }
+
+    /// The accumulator a callback's context points to (the request keeps it retained).
+    static func unretained(_ context: UnsafeMutableRawPointer?) -> ResponseAccumulator {
+        Unmanaged<ResponseAccumulator>.fromOpaque(context!).takeUnretainedValue()
+    }
 
     func appendBody(_ data: UnsafeMutablePointer<CChar>?, _ count: Int) -> Int {
         guard let data, count > 0 else { return 0 }

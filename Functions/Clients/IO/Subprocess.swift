@@ -54,39 +54,66 @@ public final class Subprocess: @unchecked Sendable {
         path: String, arguments: [String] = [], environment: [String: String], stdinPath: String? = nil,
         stdout: Output = .inherit, stderr: Output = .inherit, newProcessGroup: Bool = false
     ) throws(SpawnError) {
-        func check(_ result: Int32, _ what: String) throws(SpawnError) {
-            guard result == 0 else {
-                throw SpawnError(description: "cannot start \(path): \(what): \(String(cString: strerror(result)))")
-            }
-        }
         var actions = posix_spawn_file_actions_t()
-        try check(posix_spawn_file_actions_init(&actions), "posix_spawn_file_actions_init")
+        try Self.check(posix_spawn_file_actions_init(&actions), path, "posix_spawn_file_actions_init")
         defer { posix_spawn_file_actions_destroy(&actions) }
+        try Self.addStreams(to: &actions, path: path, stdinPath: stdinPath, stdout: stdout, stderr: stderr)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        Self.setSignalsAndGroup(&attributes, newProcessGroup: newProcessGroup)
+
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in envp { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+        guard result == 0 else {
+            throw SpawnError(description: "cannot start \(path): \(String(cString: strerror(result)))")
+        }
+        self.pid = pid
+    }
+
+    private static func check(_ result: Int32, _ path: String, _ what: String) throws(SpawnError) {
+        guard result == 0 else {
+            throw SpawnError(description: "cannot start \(path): \(what): \(String(cString: strerror(result)))")
+        }
+    }
+
+    /// Opens the child's stdin, stdout and stderr, and closes every other descriptor in it.
+    private static func addStreams(
+        to actions: inout posix_spawn_file_actions_t, path: String, stdinPath: String?, stdout: Output,
+        stderr: Output
+    ) throws(SpawnError) {
         try check(
-            posix_spawn_file_actions_addopen(&actions, 0, stdinPath ?? "/dev/null", O_RDONLY, 0), "stdin")
+            posix_spawn_file_actions_addopen(&actions, 0, stdinPath ?? "/dev/null", O_RDONLY, 0), path, "stdin")
         for (descriptor, output) in [(Int32(1), stdout), (Int32(2), stderr)] {
             switch output {
             case .inherit: break
             case .discard:
                 try check(
-                    posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", O_WRONLY, 0), "/dev/null")
-            case .file(let path):
+                    posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", O_WRONLY, 0), path,
+                    "/dev/null")
+            case .file(let file):
                 try check(
-                    posix_spawn_file_actions_addopen(&actions, descriptor, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644),
-                    path)
-            case .standardError: try check(posix_spawn_file_actions_adddup2(&actions, 2, descriptor), "dup2")
+                    posix_spawn_file_actions_addopen(&actions, descriptor, file, O_WRONLY | O_CREAT | O_TRUNC, 0o644),
+                    path, file)
+            case .standardError: try check(posix_spawn_file_actions_adddup2(&actions, 2, descriptor), path, "dup2")
             }
         }
         // The child gets stdin, stdout and stderr and nothing else: descriptors without close-on-exec (hiredis's
         // sockets, another child's Runtime API connection) would otherwise leak into it and keep those
         // connections open after we die, so the function processes would never see their runtime go away.
-        if let closeFrom = Self.addCloseFrom {
-            try check(closeFrom(&actions, 3), "closefrom")
+        if let closeFrom = addCloseFrom {
+            try check(closeFrom(&actions, 3), path, "closefrom")
         }
+    }
 
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
+    /// An empty signal mask, default dispositions for the signals that stop or concern a child, and optionally a
+    /// process group of its own.
+    private static func setSignalsAndGroup(_ attributes: inout posix_spawnattr_t, newProcessGroup: Bool) {
         var empty = sigset_t()
         sigemptyset(&empty)
         posix_spawnattr_setsigmask(&attributes, &empty)
@@ -100,17 +127,6 @@ public final class Subprocess: @unchecked Sendable {
             flags |= POSIX_SPAWN_SETPGROUP
         }
         posix_spawnattr_setflags(&attributes, Int16(flags))
-
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for pointer in envp { free(pointer) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
-        guard result == 0 else {
-            throw SpawnError(description: "cannot start \(path): \(String(cString: strerror(result)))")
-        }
-        self.pid = pid
     }
 
     /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which Swift's Glibc module does not

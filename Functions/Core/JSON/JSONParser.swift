@@ -219,10 +219,15 @@ private struct Reader {
                 index += 1
                 return text
             }
-            if byte == UInt8(ascii: "\\") { break }
+            if byte == UInt8(ascii: "\\") { return try parseEscapedString(from: start) }
             if byte < 0x20 { throw error("unescaped control character in a string") }
             index += 1
         }
+        throw error("unterminated string", at: start - 1)
+    }
+
+    /// The rest of a string that has an escape at `index`, its unescaped beginning at `start`.
+    mutating func parseEscapedString(from start: Int) throws(JSONParseError) -> String {
         var scratch = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
         while index < bytes.count {
             let byte = bytes[index]
@@ -241,37 +246,44 @@ private struct Reader {
             }
             index += 1
             guard index < bytes.count else { break }
-            let escape = bytes[index]
-            index += 1
-            switch escape {
-            case UInt8(ascii: "\""): scratch.append(0x22)
-            case UInt8(ascii: "\\"): scratch.append(0x5C)
-            case UInt8(ascii: "/"): scratch.append(0x2F)
-            case UInt8(ascii: "b"): scratch.append(0x08)
-            case UInt8(ascii: "f"): scratch.append(0x0C)
-            case UInt8(ascii: "n"): scratch.append(0x0A)
-            case UInt8(ascii: "r"): scratch.append(0x0D)
-            case UInt8(ascii: "t"): scratch.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = try hex4()
-                if (0xD800..<0xDC00).contains(scalar) {
-                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
-                        bytes[index + 1] == UInt8(ascii: "u")
-                    else { throw error("unpaired UTF-16 surrogate in a string") }
-                    index += 2
-                    let low = try hex4()
-                    guard (0xDC00..<0xE000).contains(low) else { throw error("unpaired UTF-16 surrogate in a string") }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                } else if (0xDC00..<0xE000).contains(scalar) {
-                    throw error("unpaired UTF-16 surrogate in a string")
-                }
-                guard let unicode = Unicode.Scalar(scalar) else { throw error("invalid \\u escape") }
-                scratch.append(contentsOf: Array(String(Character(unicode)).utf8))
-            default:
-                throw error("invalid escape '\\\(Character(Unicode.Scalar(escape)))' in a string")
-            }
+            try appendEscape(to: &scratch)
         }
         throw error("unterminated string", at: start - 1)
+    }
+
+    /// Decodes the escape whose letter is at `index` (after its backslash) onto `scratch` as UTF-8.
+    mutating func appendEscape(to scratch: inout [UInt8]) throws(JSONParseError) {
+        let escape = bytes[index]
+        index += 1
+        switch escape {
+        case UInt8(ascii: "\""): scratch.append(0x22)
+        case UInt8(ascii: "\\"): scratch.append(0x5C)
+        case UInt8(ascii: "/"): scratch.append(0x2F)
+        case UInt8(ascii: "b"): scratch.append(0x08)
+        case UInt8(ascii: "f"): scratch.append(0x0C)
+        case UInt8(ascii: "n"): scratch.append(0x0A)
+        case UInt8(ascii: "r"): scratch.append(0x0D)
+        case UInt8(ascii: "t"): scratch.append(0x09)
+        case UInt8(ascii: "u"): try scratch.append(contentsOf: Array(String(Character(unicodeEscape())).utf8))
+        default: throw error("invalid escape '\\\(Character(Unicode.Scalar(escape)))' in a string")
+        }
+    }
+
+    /// The scalar of a `\u` escape whose hex digits are at `index`, joining a UTF-16 surrogate pair.
+    mutating func unicodeEscape() throws(JSONParseError) -> Unicode.Scalar {
+        var scalar = try hex4()
+        if (0xD800..<0xDC00).contains(scalar) {
+            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+            else { throw error("unpaired UTF-16 surrogate in a string") }
+            index += 2
+            let low = try hex4()
+            guard (0xDC00..<0xE000).contains(low) else { throw error("unpaired UTF-16 surrogate in a string") }
+            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+        } else if (0xDC00..<0xE000).contains(scalar) {
+            throw error("unpaired UTF-16 surrogate in a string")
+        }
+        guard let unicode = Unicode.Scalar(scalar) else { throw error("invalid \\u escape") }
+        return unicode
     }
 
     mutating func hex4() throws(JSONParseError) -> UInt32 {

@@ -133,40 +133,11 @@ public enum OffPolicyEvaluation {
         var loggedSum = 0.0
         let router: Router? =
             if case .router(let settings) = candidate { Router(catalog: catalog, settings: settings) } else { nil }
-        // A reward model for the fixed policies: each gateway's mean logged reward so far (IPS-free, crude, and only
-        // used inside the DR correction, which stays unbiased whatever it is).
-        var sums: [String: (total: Double, count: Double)] = [:]
+        var sums: [String: MeanReward] = [:]
         for (index, entry) in log.enumerated() {
             guard let reward = entry.reward else { continue }
-            var probabilities: [String: Double] = [:]
-            var predicted: [String: Double] = [:]
-            switch candidate {
-            case .fixed(let gateway):
-                let action = entry.gateways.contains(gateway) ? gateway : entry.gateways[0]
-                probabilities[action] = 1
-            case .uniform:
-                for name in entry.gateways { probabilities[name] = 1 / Double(entry.gateways.count) }
-            case .router(let settings):
-                let decision = try? router!.decide(
-                    id: "ope\(index)", context: entry.context, candidates: entry.gateways)
-                if let decision {
-                    let available = [decision.gateway] + decision.fallbacks
-                    for name in available {
-                        probabilities[name, default: 0] += settings.epsilon / Double(available.count)
-                    }
-                    // The ranking's first: the chosen one unless the router explored, then the best of the others.
-                    let greedy = decision.explored ? decision.fallbacks[0] : decision.gateway
-                    probabilities[greedy, default: 0] += 1 - settings.epsilon
-                    predicted = decision.scores
-                }
-            }
-            if case .router = candidate {
-            } else {
-                for name in entry.gateways {
-                    let stats = sums[name] ?? (0, 0)
-                    predicted[name] = stats.count > 0 ? stats.total / stats.count : 0
-                }
-            }
+            let (probabilities, predicted) = targets(
+                of: candidate, for: entry, id: "ope\(index)", router: router, meanRewards: sums)
             let weight = (probabilities[entry.chosen] ?? 0) / entry.propensity
             ipsTerms.append(weight * reward)
             var direct = 0.0
@@ -185,6 +156,57 @@ public enum OffPolicyEvaluation {
                         processorError: entry.processorError ?? !authorized))
             }
         }
+        return summary(ipsTerms: ipsTerms, drSum: drSum, loggedSum: loggedSum)
+    }
+
+    /// A gateway's logged rewards so far.
+    private typealias MeanReward = (total: Double, count: Double)
+
+    /// The candidate's probability of taking each gateway for one logged decision, and its predicted reward of each.
+    private static func targets(
+        of candidate: CandidatePolicy, for entry: LoggedDecision, id: String, router: Router?,
+        meanRewards sums: [String: MeanReward]
+    ) -> (probabilities: [String: Double], predicted: [String: Double]) {
+        var probabilities: [String: Double] = [:]
+        switch candidate {
+        case .fixed(let gateway):
+            let action = entry.gateways.contains(gateway) ? gateway : entry.gateways[0]
+            probabilities[action] = 1
+        case .uniform:
+            for name in entry.gateways { probabilities[name] = 1 / Double(entry.gateways.count) }
+        case .router(let settings):
+            guard let router else { return ([:], [:]) }
+            return routerTargets(router, settings: settings, for: entry, id: id)
+        }
+        // A reward model for the fixed policies: each gateway's mean logged reward so far (IPS-free, crude, and only
+        // used inside the DR correction, which stays unbiased whatever it is).
+        var predicted: [String: Double] = [:]
+        for name in entry.gateways {
+            let stats = sums[name] ?? (0, 0)
+            predicted[name] = stats.count > 0 ? stats.total / stats.count : 0
+        }
+        return (probabilities, predicted)
+    }
+
+    /// The router's ε-greedy probabilities and its own reward scores; none when it cannot decide.
+    private static func routerTargets(
+        _ router: Router, settings: RouterSettings, for entry: LoggedDecision, id: String
+    ) -> (probabilities: [String: Double], predicted: [String: Double]) {
+        guard let decision = try? router.decide(id: id, context: entry.context, candidates: entry.gateways) else {
+            return ([:], [:])
+        }
+        var probabilities: [String: Double] = [:]
+        let available = [decision.gateway] + decision.fallbacks
+        for name in available {
+            probabilities[name, default: 0] += settings.epsilon / Double(available.count)
+        }
+        // The ranking's first: the chosen one unless the router explored, then the best of the others.
+        let greedy = decision.explored ? decision.fallbacks[0] : decision.gateway
+        probabilities[greedy, default: 0] += 1 - settings.epsilon
+        return (probabilities, decision.scores)
+    }
+
+    private static func summary(ipsTerms: [Double], drSum: Double, loggedSum: Double) -> Estimate {
         let n = Double(ipsTerms.count)
         guard n > 0 else { return Estimate(decisions: 0, ips: 0, doublyRobust: 0, logged: 0, ipsStandardError: 0) }
         let ips = ipsTerms.reduce(0, +) / n

@@ -174,16 +174,30 @@ public enum FeatureExtractor {
     public static func fill(_ vector: inout [Float], transaction: FeatureTransaction, history: FeatureHistory) {
         // Every feature starts missing: a reused vector must not carry the last row's values.
         for index in vector.indices { vector[index] = .nan }
-        func set(_ feature: FraudFeature, _ value: Double) { vector[feature.rawValue] = Float(value) }
+        fillAmountAndCalendar(&vector, transaction)
+        fillCustomerWindows(&vector, transaction, history)
+        fillCustomerMedian(&vector, transaction, history)
+        fillTerminalWindows(&vector, at: transaction.time, history)
+        fillVelocities(&vector, transaction, history)
+    }
+
+    @inline(__always)
+    private static func fillAmountAndCalendar(_ vector: inout [Float], _ transaction: FeatureTransaction) {
         let t = transaction.time
-        set(.amount, transaction.amount)
+        vector[.amount] = transaction.amount
         // Calendar facts in UTC: 1970-01-01 was a Thursday (weekday 3 counting from Monday = 0).
         let days = floorDivide(t, day)
         let weekday = (days + 3) % 7
-        set(.duringWeekend, weekday >= 5 ? 1 : 0)
+        vector[.duringWeekend] = weekday >= 5 ? 1 : 0
         let hour = (t - days * day) / 3_600
-        set(.duringNight, hour <= 6 ? 1 : 0)
+        vector[.duringNight] = hour <= 6 ? 1 : 0
+    }
 
+    @inline(__always)
+    private static func fillCustomerWindows(
+        _ vector: inout [Float], _ transaction: FeatureTransaction, _ history: FeatureHistory
+    ) {
+        let t = transaction.time
         let windows: [(Int64, FraudFeature, FraudFeature)] = [
             (1, .customerCount1Day, .customerMean1Day), (7, .customerCount7Days, .customerMean7Days),
             (30, .customerCount30Days, .customerMean30Days),
@@ -196,8 +210,8 @@ public enum FeatureExtractor {
                 count += 1
                 sum += history.customerAmounts[index]
             }
-            set(countFeature, Double(count))
-            set(meanFeature, count > 0 ? sum / Double(count) : 0)
+            vector[countFeature] = Double(count)
+            vector[meanFeature] = count > 0 ? sum / Double(count) : 0
             // Against the customer's earlier transactions: the current one is in the window, so take it out.
             if length == 7 || length == 30 {
                 let ratioFeature: FraudFeature =
@@ -205,14 +219,19 @@ public enum FeatureExtractor {
                 let earlier = count - 1
                 let earlierSum = sum - transaction.amount
                 if earlier > 0, earlierSum > 0 {
-                    set(ratioFeature, transaction.amount / (earlierSum / Double(earlier)))
+                    vector[ratioFeature] = transaction.amount / (earlierSum / Double(earlier))
                 }
             }
         }
-        set(.customerCount1Hour, Double(count(history.customerTimes, after: t - 3_600, upTo: t)))
+        vector[.customerCount1Hour] = Double(count(history.customerTimes, after: t - 3_600, upTo: t))
+    }
 
-        // The median resists the outliers a stolen card makes (a third of its amounts times 5), where the mean
-        // does not.
+    /// The median resists the outliers a stolen card makes (a third of its amounts times 5), where the mean does not.
+    @inline(__always)
+    private static func fillCustomerMedian(
+        _ vector: inout [Float], _ transaction: FeatureTransaction, _ history: FeatureHistory
+    ) {
+        let t = transaction.time
         var earlier: [Double] = []
         earlier.reserveCapacity(history.customerTimes.count)
         var skippedCurrent = false
@@ -224,21 +243,22 @@ public enum FeatureExtractor {
             }
             earlier.append(amount)
         }
-        if !earlier.isEmpty {
-            earlier.sort()
-            let middle = earlier.count / 2
-            let median = earlier.count % 2 == 1 ? earlier[middle] : (earlier[middle - 1] + earlier[middle]) / 2
-            if median > 0 {
-                set(.amountToCustomerMedian30Days, transaction.amount / median)
-                var large = 0
-                for (index, time) in history.customerTimes.enumerated()
-                where time > t - 7 * day && time <= t && history.customerAmounts[index] > 3 * median {
-                    large += 1
-                }
-                set(.customerLargeCount7Days, Double(large))
-            }
+        guard !earlier.isEmpty else { return }
+        earlier.sort()
+        let middle = earlier.count / 2
+        let median = earlier.count % 2 == 1 ? earlier[middle] : (earlier[middle - 1] + earlier[middle]) / 2
+        guard median > 0 else { return }
+        vector[.amountToCustomerMedian30Days] = transaction.amount / median
+        var large = 0
+        for (index, time) in history.customerTimes.enumerated()
+        where time > t - 7 * day && time <= t && history.customerAmounts[index] > 3 * median {
+            large += 1
         }
+        vector[.customerLargeCount7Days] = Double(large)
+    }
 
+    @inline(__always)
+    private static func fillTerminalWindows(_ vector: inout [Float], at t: Int64, _ history: FeatureHistory) {
         let end = t - labelDelay
         for (length, countFeature, riskFeature) in [
             (Int64(1), FraudFeature.terminalCount1Day, FraudFeature.terminalRisk1Day),
@@ -247,8 +267,8 @@ public enum FeatureExtractor {
             let start = end - length * day
             let transactions = count(history.terminalTimes, after: start, upTo: end)
             let frauds = count(history.terminalFraudTimes, after: start, upTo: end)
-            set(countFeature, Double(transactions))
-            set(riskFeature, transactions > 0 ? Double(frauds) / Double(transactions) : 0)
+            vector[countFeature] = Double(transactions)
+            vector[riskFeature] = transactions > 0 ? Double(frauds) / Double(transactions) : 0
         }
 
         // How long the terminal has been known bad: a compromise does not last for ever, and a terminal whose fraud
@@ -257,8 +277,14 @@ public enum FeatureExtractor {
         for time in history.terminalFraudTimes where time > t - terminalHorizon && time <= end {
             firstFraud = min(firstFraud ?? time, time)
         }
-        if let firstFraud { set(.terminalFraudAge, Double(t - firstFraud) / Double(day)) }
+        if let firstFraud { vector[.terminalFraudAge] = Double(t - firstFraud) / Double(day) }
+    }
 
+    @inline(__always)
+    private static func fillVelocities(
+        _ vector: inout [Float], _ transaction: FeatureTransaction, _ history: FeatureHistory
+    ) {
+        let t = transaction.time
         let velocities: [([Int64]?, FraudFeature, FraudFeature)] = [
             (history.cardTimes, .cardCount10Minutes, .cardCount1Hour),
             (history.ipTimes, .ipCount10Minutes, .ipCount1Hour),
@@ -266,11 +292,11 @@ public enum FeatureExtractor {
         ]
         for (times, shortFeature, longFeature) in velocities {
             guard let times else { continue }
-            set(shortFeature, Double(count(times, after: t - 600, upTo: t)))
-            set(longFeature, Double(count(times, after: t - 3_600, upTo: t)))
+            vector[shortFeature] = Double(count(times, after: t - 600, upTo: t))
+            vector[longFeature] = Double(count(times, after: t - 3_600, upTo: t))
         }
         if let ip = transaction.ipCountry, let card = transaction.cardCountry {
-            set(.countryMismatch, ip.uppercased() == card.uppercased() ? 0 : 1)
+            vector[.countryMismatch] = ip.uppercased() == card.uppercased() ? 0 : 1
         }
     }
 
@@ -281,5 +307,12 @@ public enum FeatureExtractor {
         for time in times where time > start && time <= end { count += 1 }
         return count
     }
+}
 
+extension [Float] {
+    /// A feature's slot, written from the Double the feature code computes in.
+    fileprivate subscript(feature: FraudFeature) -> Double {
+        @inline(__always) get { Double(self[feature.rawValue]) }
+        @inline(__always) set { self[feature.rawValue] = Float(newValue) }
+    }
 }

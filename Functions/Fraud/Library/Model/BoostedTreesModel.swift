@@ -55,71 +55,12 @@ public struct BoostedTreesModel: Sendable {
     /// - Throws: `ModelError` naming what is wrong: not JSON, not a binary:logistic gbtree model, a categorical split,
     ///   a feature the schema lacks, inconsistent tree arrays.
     public init(json: some Collection<UInt8>, schema: [String]) throws(ModelError) {
-        let document: JSONValue
-        do {
-            document = try JSONParser(maximumDepth: 16, allowsNonFiniteNumbers: true).parse(json)
-        } catch {
-            throw ModelError("the model is not JSON (\(error)); save it with save_model(\"….json\")")
-        }
-        guard let learner = document["learner"] else {
-            throw ModelError("no \"learner\" object: not an XGBoost JSON model")
-        }
-        let objective = learner["objective"]?["name"]?.stringValue ?? "(none)"
-        guard objective == "binary:logistic" else {
-            throw ModelError("objective \(objective): only binary:logistic models are supported")
-        }
-        let booster = learner["gradient_booster"]
-        guard booster?["name"]?.stringValue == "gbtree", let model = booster?["model"] else {
-            throw ModelError(
-                "booster \(booster?["name"]?.stringValue ?? "(none)"): only gbtree models are supported")
-        }
-        guard case .array(let names)? = learner["feature_names"], !names.isEmpty else {
-            throw ModelError("the model has no feature_names; train it on named features")
-        }
-        var featureNames: [String] = []
-        var schemaIndices: [Int] = []
-        for name in names {
-            guard let name = name.stringValue else { throw ModelError("feature_names: expected strings") }
-            guard let index = schema.firstIndex(of: name) else {
-                throw ModelError("the model uses feature \(name), which this version does not compute")
-            }
-            featureNames.append(name)
-            schemaIndices.append(index)
-        }
-        let baseScoreText = learner["learner_model_param"]?["base_score"]?.stringValue ?? ""
-        // XGBoost < 3.1 writes "5E-1"; 3.1 and later a vector, "[1.435E-2]".
-        let trimmed = baseScoreText.filter { $0 != "[" && $0 != "]" }
-        guard let baseScore = Double(trimmed), baseScore > 0, baseScore < 1 else {
-            throw ModelError("learner_model_param.base_score: expected a probability, got \"\(baseScoreText)\"")
-        }
-
-        guard case .array(let trees)? = model["trees"], !trees.isEmpty else {
-            throw ModelError("the model has no trees")
-        }
-        if case .array(let info)? = model["tree_info"], info.contains(where: { $0 != .number("0") }) {
-            throw ModelError("tree_info names more than one output group: only binary models are supported")
-        }
-        var nodes: [Node] = []
-        var roots: [Int32] = []
-        var meanValues: [Double] = []
-        for (treeIndex, tree) in trees.enumerated() {
-            let offset = nodes.count
-            let parsed = try Self.parseTree(tree, index: treeIndex, schemaIndices: schemaIndices)
-            roots.append(Int32(offset))
-            for var node in parsed.nodes {
-                if node.feature >= 0 {
-                    node.left += Int32(offset)
-                    node.right += Int32(offset)
-                }
-                nodes.append(node)
-            }
-            meanValues += parsed.meanValues
-        }
-        var attributes: [String: String] = [:]
-        for (key, value) in learner["attributes"]?.objectValue ?? [:] {
-            if let text = value.stringValue { attributes[key] = text }
-        }
-        self.attributes = attributes
+        let learner = try Self.learner(in: json)
+        let model = try Self.treeModel(of: learner)
+        let (featureNames, schemaIndices) = try Self.features(of: learner, in: schema)
+        let baseScore = try Self.baseScore(of: learner)
+        let (nodes, roots, meanValues) = try Self.trees(of: model, schemaIndices: schemaIndices)
+        self.attributes = Self.attributes(of: learner)
         self.featureNames = featureNames
         self.schemaIndices = schemaIndices
         self.schemaSize = schema.count
@@ -184,88 +125,6 @@ public struct BoostedTreesModel: Sendable {
             }
         }
         return (bias, perFeature)
-    }
-
-    private static func parseTree(_ tree: JSONValue, index: Int, schemaIndices: [Int]) throws(ModelError) -> (
-        nodes: [Node], meanValues: [Double]
-    ) {
-        func array(_ name: String) throws(ModelError) -> [JSONValue] {
-            guard case .array(let values)? = tree[name] else {
-                throw ModelError("tree \(index): no \(name) array")
-            }
-            return values
-        }
-        func integers(_ name: String) throws(ModelError) -> [Int] {
-            var result: [Int] = []
-            for value in try array(name) {
-                switch value {
-                case .number(let text):
-                    guard let integer = Int(text) else {
-                        throw ModelError("tree \(index): \(name) holds \(text), expected integers")
-                    }
-                    result.append(integer)
-                case .bool(let flag): result.append(flag ? 1 : 0)
-                default: throw ModelError("tree \(index): \(name) holds \(value.briefDescription)")
-                }
-            }
-            return result
-        }
-        func floats(_ name: String) throws(ModelError) -> [Double] {
-            var result: [Double] = []
-            for value in try array(name) {
-                guard case .number(let text) = value, let number = Double(text) else {
-                    throw ModelError("tree \(index): \(name) holds \(value.briefDescription), expected numbers")
-                }
-                result.append(number)
-            }
-            return result
-        }
-        let left = try integers("left_children")
-        let right = try integers("right_children")
-        let splitIndices = try integers("split_indices")
-        let conditions = try floats("split_conditions")
-        let defaultLeft = try integers("default_left")
-        let hessians = try floats("sum_hessian")
-        let count = left.count
-        guard count > 0, right.count == count, splitIndices.count == count, conditions.count == count,
-            defaultLeft.count == count, hessians.count == count
-        else {
-            throw ModelError("tree \(index): its node arrays differ in length")
-        }
-        if tree["split_type"] != nil, try integers("split_type").contains(where: { $0 != 0 }) {
-            throw ModelError("tree \(index): categorical splits are not supported")
-        }
-        var nodes: [Node] = []
-        nodes.reserveCapacity(count)
-        for node in 0..<count {
-            if left[node] == -1 {
-                nodes.append(Node(feature: -1, left: -1, right: -1, value: Float(conditions[node]), defaultLeft: true))
-                continue
-            }
-            guard left[node] > node, left[node] < count, right[node] > node, right[node] < count else {
-                throw ModelError("tree \(index): node \(node) has children out of range")
-            }
-            guard splitIndices[node] >= 0, splitIndices[node] < schemaIndices.count else {
-                throw ModelError(
-                    "tree \(index): node \(node) splits on feature \(splitIndices[node]), not in the model")
-            }
-            nodes.append(
-                Node(
-                    feature: Int32(schemaIndices[splitIndices[node]]), left: Int32(left[node]),
-                    right: Int32(right[node]), value: Float(conditions[node]), defaultLeft: defaultLeft[node] != 0))
-        }
-        // Children come after their parent, so one backward pass fills the means bottom-up.
-        var means = [Double](repeating: 0, count: count)
-        for node in stride(from: count - 1, through: 0, by: -1) {
-            if left[node] == -1 {
-                means[node] = conditions[node]
-            } else {
-                let (l, r) = (left[node], right[node])
-                let cover = hessians[node] > 0 ? hessians[node] : hessians[l] + hessians[r]
-                means[node] = cover > 0 ? (means[l] * hessians[l] + means[r] * hessians[r]) / cover : 0
-            }
-        }
-        return (nodes, means)
     }
 }
 

@@ -66,42 +66,14 @@ public struct FraudScorer: Sendable {
         let features = FeatureExtractor.features(of: transaction.featureTransaction, history: history)
         let score = model.trees.probability(features)
         var tier = RiskTier(score: score, medium: policy.reviewThreshold, high: policy.declineThreshold)
-        var reasons: [FraudReason] = []
-
-        for kind in blocklisted {
-            reasons.append(FraudReason(code: "BLOCKLIST_\(kind.rawValue.uppercased())", label: kind.reasonLabel))
-            tier = .high
+        var reasons = blocklisted.map {
+            FraudReason(code: "BLOCKLIST_\($0.rawValue.uppercased())", label: $0.reasonLabel)
         }
-        let velocityRules: [(FraudFeature, Int, String)] = [
-            (.cardCount10Minutes, policy.velocity10Minutes, "VELOCITY_CARD_10MIN"),
-            (.cardCount1Hour, policy.velocity1Hour, "VELOCITY_CARD_1H"),
-            (.ipCount10Minutes, policy.velocity10Minutes, "VELOCITY_IP_10MIN"),
-            (.ipCount1Hour, policy.velocity1Hour, "VELOCITY_IP_1H"),
-            (.deviceCount10Minutes, policy.velocity10Minutes, "VELOCITY_DEVICE_10MIN"),
-            (.deviceCount1Hour, policy.velocity1Hour, "VELOCITY_DEVICE_1H"),
-        ]
-        for (feature, limit, code) in velocityRules {
-            let value = features[feature.rawValue]
-            guard !value.isNaN, limit > 0, Int(value) >= limit else { continue }
-            reasons.append(
-                FraudReason(
-                    code: code, label: "\(feature.label): \(Int(value)), at or above \(limit)", value: Double(value)))
-            tier = max(tier, .medium)
-        }
-
-        let (_, contributions) = model.trees.contributions(features)
-        let ranked = contributions.indices
-            .filter { contributions[$0] > 0 }
-            .sorted { contributions[$0] > contributions[$1] }
-            .prefix(maximumFeatureReasons)
-        for index in ranked {
-            let feature = FraudFeature(rawValue: index)!
-            let value = features[index]
-            reasons.append(
-                FraudReason(
-                    code: feature.name, label: feature.label, value: value.isNaN ? nil : Double(value),
-                    contribution: (contributions[index] * 10_000).rounded() / 10_000))
-        }
+        if !blocklisted.isEmpty { tier = .high }
+        let velocity = velocityReasons(features)
+        if !velocity.isEmpty { tier = max(tier, .medium) }
+        reasons += velocity
+        reasons += modelReasons(features)
         if features[FraudFeature.countryMismatch.rawValue] == 1,
             !reasons.contains(where: { $0.code == FraudFeature.countryMismatch.name })
         {
@@ -119,5 +91,42 @@ public struct FraudScorer: Sendable {
         return FraudVerdict(
             transactionID: transaction.id, score: score, tier: tier, decision: decision, reasons: reasons,
             modelVersion: model.version, cached: false)
+    }
+
+    /// A card, IP address or device used at or above the policy's limit in 10 minutes or an hour.
+    private func velocityReasons(_ features: [Float]) -> [FraudReason] {
+        let velocityRules: [(FraudFeature, Int, String)] = [
+            (.cardCount10Minutes, policy.velocity10Minutes, "VELOCITY_CARD_10MIN"),
+            (.cardCount1Hour, policy.velocity1Hour, "VELOCITY_CARD_1H"),
+            (.ipCount10Minutes, policy.velocity10Minutes, "VELOCITY_IP_10MIN"),
+            (.ipCount1Hour, policy.velocity1Hour, "VELOCITY_IP_1H"),
+            (.deviceCount10Minutes, policy.velocity10Minutes, "VELOCITY_DEVICE_10MIN"),
+            (.deviceCount1Hour, policy.velocity1Hour, "VELOCITY_DEVICE_1H"),
+        ]
+        var reasons: [FraudReason] = []
+        for (feature, limit, code) in velocityRules {
+            let value = features[feature.rawValue]
+            guard !value.isNaN, limit > 0, Int(value) >= limit else { continue }
+            reasons.append(
+                FraudReason(
+                    code: code, label: "\(feature.label): \(Int(value)), at or above \(limit)", value: Double(value)))
+        }
+        return reasons
+    }
+
+    /// The features that raise the score most, at most `maximumFeatureReasons`, largest first.
+    private func modelReasons(_ features: [Float]) -> [FraudReason] {
+        let (_, contributions) = model.trees.contributions(features)
+        let ranked = contributions.indices
+            .filter { contributions[$0] > 0 }
+            .sorted { contributions[$0] > contributions[$1] }
+            .prefix(maximumFeatureReasons)
+        return ranked.map { index in
+            let feature = FraudFeature(rawValue: index)!
+            let value = features[index]
+            return FraudReason(
+                code: feature.name, label: feature.label, value: value.isNaN ? nil : Double(value),
+                contribution: (contributions[index] * 10_000).rounded() / 10_000)
+        }
     }
 }
