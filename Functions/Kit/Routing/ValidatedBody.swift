@@ -1,3 +1,5 @@
+import SmartPayCore
+
 /// A body with rules beyond its types (a non-empty id, a positive amount): the harness checks them right after
 /// decoding, so a route only ever sees a valid body.
 public protocol ValidatedBody {
@@ -9,11 +11,8 @@ public protocol ValidatedBody {
 public enum FieldRule {
     /// 1 to `maximum` characters without control characters.
     public static func text(_ value: String, _ field: String, maximum: Int = 128) throws(FunctionError) {
-        guard !value.isEmpty, value.count <= maximum else {
-            throw FunctionError.validation(field, "expected 1 to \(maximum) characters, got \(value.count)")
-        }
-        guard !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-            throw FunctionError.validation(field, "must not contain control characters")
+        if let why = JSONFieldRules.textViolation(value, maximum: maximum) {
+            throw FunctionError.validation(field, why)
         }
     }
 
@@ -24,10 +23,7 @@ public enum FieldRule {
 
     /// An ISO 3166 alpha-2 country code when present.
     public static func country(_ value: String?, _ field: String) throws(FunctionError) {
-        guard let value else { return }
-        guard value.utf8.count == 2, value.utf8.allSatisfy({ (65...90).contains($0) || (97...122).contains($0) }) else {
-            throw FunctionError.validation(field, "expected an ISO 3166 alpha-2 country code, got \"\(value)\"")
-        }
+        if let value, let why = JSONFieldRules.countryViolation(value) { throw FunctionError.validation(field, why) }
     }
 
     /// More than zero minor units (or tokens).

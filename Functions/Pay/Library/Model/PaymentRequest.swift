@@ -146,7 +146,7 @@ public struct PaymentRequest: Sendable, Equatable {
             return FunctionError.validation("payment_method.\(field)", why)
         }
         do throws(FunctionError) {
-            let typeText = try fields.string("type", required: true, maximum: 32)!
+            let typeText = try fields.requiredString("type", maximum: 32)
             guard let type = PaymentMethodDetails.Kind(rawValue: typeText) else {
                 throw FunctionError.validation(
                     "type", "expected card, wallet, crypto or rewards, got \"\(typeText)\"")
@@ -168,7 +168,7 @@ public struct PaymentRequest: Sendable, Equatable {
                 }
                 details.network = try fields.string("network", maximum: 32)?.lowercased()
             case .crypto:
-                let chain = try fields.string("chain", required: true, maximum: 32)!
+                let chain = try fields.requiredString("chain", maximum: 32)
                 guard chain == "solana" else {
                     throw FunctionError.validation("chain", "only solana is supported, got \"\(chain)\"")
                 }
