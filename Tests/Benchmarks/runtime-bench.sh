@@ -69,7 +69,7 @@ read -r nginx_rps nginx_p50 nginx_p99 _ <<<"$(wrk_figures "$work/nginx.txt")"
 kill -TERM "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
 
 api_port=$(free_port); aws_port=$(free_port)
-.build/release/smartpay serve --port "$api_port" --aws-port "$aws_port" --warm --state-dir "$work/state" \
+.build/release/smartpay serve --port "$api_port" --aws-port "$aws_port" --ws-port 0 --warm --state-dir "$work/state" \
     --max-concurrency "${MAX_CONCURRENCY:-4}" --rate-limit-writes off --rate-limit-reads off --rate-limit-ip off \
     --rate-limit-global off >"$work/ready" 2>"$work/serve.log" &
 serve=$!
@@ -120,7 +120,7 @@ echo
 echo "## 4. Identity and limits: the JWT authorizer plus three rate-limit tiers (Redis Lua) against the open route"
 # Limits far above what wrk can send, so every request pays for the check and none is refused.
 api_port=$(free_port); aws_port=$(free_port)
-.build/release/smartpay serve --port "$api_port" --aws-port "$aws_port" --warm --state-dir "$work/state" \
+.build/release/smartpay serve --port "$api_port" --aws-port "$aws_port" --ws-port 0 --warm --state-dir "$work/state" \
     --max-concurrency "${MAX_CONCURRENCY:-4}" --rate-limit-writes 1000000000/h --rate-limit-reads 1000000000/h \
     --rate-limit-ip 1000000000/h --rate-limit-global 1000000000/h >"$work/ready2" 2>"$work/serve2.log" &
 serve=$!
