@@ -283,22 +283,39 @@ public final class EventBus: Sendable {
         } else if now - published >= Int64(route.target.maximumEventAgeSeconds) * 1000 {
             exhausted = "MaximumEventAgeInSeconds"
         } else {
-            var fields = entry.fields
-            fields[BusKeys.Field.attempts] = String(attempts + 1)
-            fields[BusKeys.Field.firstAttempt] = String(first)
-            let due = now + backoff(afterAttempt: attempts)
-            let retry = StreamEntry(id: entry.id, fields: fields)
-            await settle(
-                entry, on: route,
-                with: [
-                    [
-                        "ZADD", BusKeys.delayed, String(due),
-                        BusKeys.delayedMember(stream: route.key, fields: retry.arguments),
-                    ]
-                ])
-            metrics.count(.retried, route.label)
+            await scheduleRetry(entry, on: route, attempts: attempts, firstAttempt: first, now: now)
             return
         }
+        await giveUp(
+            entry, on: route, code: code, message: message, attempts: attempts, published: published,
+            firstAttempt: first, started: started, exhausted: exhausted)
+    }
+
+    /// Puts the entry on the delayed set with its attempt count raised, due after the backoff for `attempts`.
+    private func scheduleRetry(
+        _ entry: StreamEntry, on route: DeliveryRoute, attempts: Int, firstAttempt: Int64, now: Int64
+    ) async {
+        var fields = entry.fields
+        fields[BusKeys.Field.attempts] = String(attempts + 1)
+        fields[BusKeys.Field.firstAttempt] = String(firstAttempt)
+        let due = now + backoff(afterAttempt: attempts)
+        let retry = StreamEntry(id: entry.id, fields: fields)
+        await settle(
+            entry, on: route,
+            with: [
+                [
+                    "ZADD", BusKeys.delayed, String(due),
+                    BusKeys.delayedMember(stream: route.key, fields: retry.arguments),
+                ]
+            ])
+        metrics.count(.retried, route.label)
+    }
+
+    /// Sends the entry to the target's dead-letter queue, or drops it (logged) when the target has none.
+    private func giveUp(
+        _ entry: StreamEntry, on route: DeliveryRoute, code: String, message: String, attempts: Int,
+        published: Int64, firstAttempt: Int64, started: Int64, exhausted: String?
+    ) async {
         let eventID = entry[BusKeys.Field.event].flatMap { try? JSONParser().parse($0) }?["id"]?.stringValue ?? ""
         guard let queue = route.target.deadLetterQueue else {
             logger.error(
@@ -316,7 +333,7 @@ public final class EventBus: Sendable {
             BusKeys.Field.published, String(published), "rule", route.rule.name, "target", route.target.id,
             "RULE_ARN", route.rule.arn, "TARGET_ARN", route.target.arn, "ERROR_CODE", code, "ERROR_MESSAGE", message,
             "RETRY_ATTEMPTS", String(attempts),
-            "FIRST_ATTEMPT_TIME", Timestamp(millisecondsSinceEpoch: first).format(fractional: true),
+            "FIRST_ATTEMPT_TIME", Timestamp(millisecondsSinceEpoch: firstAttempt).format(fractional: true),
             "LAST_ATTEMPT_TIME", Timestamp(millisecondsSinceEpoch: started).format(fractional: true),
         ]
         if let exhausted { fields += ["EXHAUSTED_RETRY_CONDITION", exhausted] }
