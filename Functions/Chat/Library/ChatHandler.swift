@@ -31,7 +31,8 @@ public struct ChatHandler: RoutedFunction {
 
     public init(context: InitializationContext) async throws {
         let configuration = context.configuration
-        let redis = try RedisClient(url: try configuration.require("REDIS_URL"), maximumConnections: 8)
+        let redis = try RedisClient(
+            url: try configuration.require("REDIS_URL"), maximumConnections: 8, service: "the chat store")
         let knowledge = try KnowledgeBase(directory: try Self.knowledgeDirectory(configuration))
         let http = HTTPClient()
         var model: (any LanguageModel)?

@@ -48,7 +48,7 @@ public struct ChatService: Sendable {
         let owner = identity.map { "\($0.kind == .apiKey ? "key" : "sub"):\($0.subject)" } ?? "platform"
         var session: ChatSession
         if let sessionID {
-            guard let found = try await storeCall({ try await store.session(sessionID) }), found.owner == owner else {
+            guard let found = try await store.session(sessionID), found.owner == owner else {
                 throw FunctionError.notFound("session_id: no such conversation (conversations last 24 hours)")
             }
             session = found
@@ -81,7 +81,7 @@ public struct ChatService: Sendable {
         document = document.setting("session_id", .string(session.id))
         session.turns.append(
             ChatSession.Turn(question: redacted, answer: Redaction.redact(document["answer"]?.stringValue ?? "")))
-        try await storeCall { try await store.save(session) }
+        try await store.save(session)
         return document
     }
 
@@ -91,7 +91,7 @@ public struct ChatService: Sendable {
         question: String, query: String, cacheable: Bool, session: ChatSession, logger: Logger
     ) async throws -> JSONValue {
         let digest = Self.digest(Self.normalized(question).joined(separator: " ") + "|" + (model?.model ?? "offline"))
-        if cacheable, let cached = try await storeCall({ try await store.cachedAnswer(digest) }) {
+        if cacheable, let cached = try await store.cachedAnswer(digest) {
             return cached.setting("cached", .bool(true))
         }
         var hits = knowledge.search(query, limit: 3)
@@ -108,7 +108,7 @@ public struct ChatService: Sendable {
                     model, grounded: document, passages: Array(cited), facts: [], question: question,
                     session: session, logger: logger)
             }
-            if cacheable { try await storeCall { try await store.cache(document, digest: digest) } }
+            if cacheable { try await store.cache(document, digest: digest) }
             return document.setting("cached", .bool(false))
         }
         hits = hits.filter { $0.score >= Self.relevance }
@@ -126,7 +126,7 @@ public struct ChatService: Sendable {
                 model, grounded: document, passages: cited, facts: [], question: question, session: session,
                 logger: logger)
         }
-        if cacheable { try await storeCall { try await store.cache(document, digest: digest) } }
+        if cacheable { try await store.cache(document, digest: digest) }
         return document.setting("cached", .bool(false))
     }
 
@@ -384,10 +384,6 @@ public struct ChatService: Sendable {
             let code = payment["currency"]?.stringValue, let currency = try? Currency(code: code)
         else { return nil }
         return Money(minorUnits: minor, currency: currency)
-    }
-
-    private func storeCall<T>(_ body: () async throws -> T) async throws -> T {
-        try await FunctionError.unavailable(on: RedisError.self, "chat store", body)
     }
 }
 

@@ -12,7 +12,7 @@ extension WebSocketPublishHandler {
     {
         let audiences = Fanout.audiences(of: event)
         guard !audiences.isEmpty else { return FanoutReport() }
-        let members = try await store { try await subscriptions.subscribers(of: audiences.map(\.topic)) }
+        let members = try await subscriptions.subscribers(of: audiences.map(\.topic))
         var report = FanoutReport()
         var reached: Set<String> = []
         var gone: [(id: String, topic: String)] = []
@@ -35,7 +35,7 @@ extension WebSocketPublishHandler {
                 }
             }
         }
-        for (id, topic) in gone { try await store { try await subscriptions.remove(id, alsoFrom: [topic]) } }
+        for (id, topic) in gone { try await subscriptions.remove(id, alsoFrom: [topic]) }
         logger.info(
             "fanned out",
             metadata: [

@@ -7,9 +7,9 @@ extension WebSocketPublishHandler {
         -> WebSocketMessage.TopicsChanged
     {
         let topics = try Self.owned(topics, by: identity)
-        let now = try await store { try await subscriptions.subscribe(connection, to: topics) }
+        let now = try await subscriptions.subscribe(connection, to: topics)
         if now.count > Self.maximumTopics {
-            _ = try await store { try await subscriptions.unsubscribe(connection, from: topics) }
+            _ = try await subscriptions.unsubscribe(connection, from: topics)
             throw FunctionError.validation("topics", "a connection may hold at most \(Self.maximumTopics) topics")
         }
         return WebSocketMessage.TopicsChanged(type: "subscribed", topics: now)
@@ -20,7 +20,7 @@ extension WebSocketPublishHandler {
         -> WebSocketMessage.TopicsChanged
     {
         let topics = try Self.owned(topics, by: identity)
-        let now = try await store { try await subscriptions.unsubscribe(connection, from: topics) }
+        let now = try await subscriptions.unsubscribe(connection, from: topics)
         return WebSocketMessage.TopicsChanged(type: "unsubscribed", topics: now)
     }
 

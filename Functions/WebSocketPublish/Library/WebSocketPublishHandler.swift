@@ -34,7 +34,7 @@ public struct WebSocketPublishHandler: RoutedFunction {
             return .object([:])
         }
         routes.webSocket("$disconnect", body: EmptyBody.self) { (publisher, _, request, _) -> JSONValue in
-            try await publisher.store { try await publisher.subscriptions.remove(request.connectionID) }
+            try await publisher.subscriptions.remove(request.connectionID)
             return .object([:])
         }
         routes.webSocket("subscribe", body: WebSocketMessage.Topics.self) { publisher, message, request, context in
@@ -84,7 +84,8 @@ public struct WebSocketPublishHandler: RoutedFunction {
 
     public init(context: InitializationContext) async throws {
         let configuration = context.configuration
-        let redis = try RedisClient(url: try configuration.require("REDIS_URL"), maximumConnections: 8)
+        let redis = try RedisClient(
+            url: try configuration.require("REDIS_URL"), maximumConnections: 8, service: "the subscription store")
         guard
             let endpoint = configuration.string("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI")
                 ?? configuration.string("WEBSOCKET_MANAGEMENT_ENDPOINT")
@@ -108,9 +109,5 @@ public struct WebSocketPublishHandler: RoutedFunction {
             metadata: [
                 "endpoint": .string(endpoint), "batch": .string(configuration.string("WEBSOCKET_BATCH_POST") ?? "off"),
             ])
-    }
-
-    func store<T>(_ body: () async throws -> T) async throws -> T {
-        try await FunctionError.unavailable(on: RedisError.self, "subscription store", body)
     }
 }
