@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "SmartPayContracts", targets: ["SmartPayContracts"]),
         .library(name: "SmartPayEvents", targets: ["SmartPayEvents"]),
         .library(name: "SmartPaySolana", targets: ["SmartPaySolana"]),
+        .library(name: "SmartPayLedger", targets: ["SmartPayLedger"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -220,6 +221,15 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The ledger: double-entry accounts and transfers with TigerBeetle's semantics, one Lua script per batch on
+        // Redis (or the same state machine in memory), a SHA-256-chained journal and its verifier.
+        .target(
+            name: "SmartPayLedger",
+            dependencies: ["SmartPayCore", "SmartPayRedis", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Functions/Ledger/Engine",
+            swiftSettings: strict
+        ),
+
         // The reward function: tokens earned on payments, escrow until settlement, minted on Solana or a ledger.
         .target(
             name: "RewardFunction",
@@ -361,6 +371,11 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             path: "Tests/PayTests"
+        ),
+        .testTarget(
+            name: "LedgerTests",
+            dependencies: ["SmartPayLedger", "SmartPayCore", "SmartPayRedis", "TestSupport"],
+            path: "Tests/LedgerTests"
         ),
         .testTarget(
             name: "RewardTests",

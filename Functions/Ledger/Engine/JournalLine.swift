@@ -1,0 +1,96 @@
+import Crypto
+import SmartPayCore
+
+/// The newest entry of a ledger's journal: its sequence number (gap-free from 1), its hash and the last timestamp
+/// the ledger gave out. The empty journal is seq 0 with the genesis hash (32 zero bytes).
+public struct JournalHead: Hashable, Sendable {
+    public var seq: Int64
+    public var hash: String
+    public var timestamp: Int64
+
+    public init(seq: Int64, hash: String, timestamp: Int64) {
+        self.seq = seq
+        self.hash = hash
+        self.timestamp = timestamp
+    }
+
+    public static let genesisHash = String(repeating: "0", count: 64)
+    public static let empty = JournalHead(seq: 0, hash: genesisHash, timestamp: 0)
+}
+
+/// One committed event as the journal writes it: a line of `|`-separated fields, the same from the Lua script and
+/// from the Swift model, and its hash `SHA-256(prev_hash ∥ line)` (the previous hash as its 32 raw bytes).
+///
+///     A|seq|ts|ledger|id|code|flags|owner|name                                                       account
+///     T|seq|ts|ledger|id|debit|credit|amount|requested|pending_id|code|flags|timeout|user_data|expires_at  transfer
+///     X|seq|ts|ledger|pending_id                                                                     expiry
+///     S|seq|ts|ledger|accounts|balances_digest                                                       seal
+public struct JournalEntry: Hashable, Sendable {
+    public let line: String
+    public let hash: String
+
+    public init(line: String, hash: String) {
+        self.line = line
+        self.hash = hash
+    }
+
+    /// The hash of `line` after an entry whose hash is `previous` (hex).
+    public static func hash(_ line: String, after previous: String) -> String {
+        var hasher = SHA256()
+        hasher.update(data: hexBytes(previous))
+        hasher.update(data: Array(line.utf8))
+        return Hex.encode(hasher.finalize())
+    }
+
+    /// Chains `lines` after `head`'s hash: the hashes the journal stores, in order.
+    public static func chain(_ lines: [String], after previous: String) -> [JournalEntry] {
+        var last = previous
+        return lines.map { line in
+            last = hash(line, after: last)
+            return JournalEntry(line: line, hash: last)
+        }
+    }
+
+    static func hexBytes(_ text: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        var high: UInt8?
+        for c in text.utf8 {
+            let v: UInt8 =
+                switch c {
+                case 48...57: c - 48
+                case 97...102: c - 87
+                case 65...70: c - 55
+                default: 0
+                }
+            if let h = high {
+                bytes.append(h << 4 | v)
+                high = nil
+            } else {
+                high = v
+            }
+        }
+        return bytes
+    }
+}
+
+/// Building the canonical lines: integers in decimal, ids in 32 hex digits, flags as their bit values.
+enum JournalText {
+    static func account(seq: Int64, _ a: Account) -> String {
+        "A|\(seq)|\(a.timestamp)|\(a.ledger.code)|\(a.id.hex)|\(a.code)|\(a.flags.rawValue)|\(a.owner)|\(a.name)"
+    }
+
+    static func transfer(seq: Int64, _ t: Transfer) -> String {
+        "T|\(seq)|\(t.timestamp)|\(t.ledger.code)|\(t.id.hex)|\(t.debitAccountID.hex)|\(t.creditAccountID.hex)|"
+            + "\(t.amount)|\(t.requestedAmount)|\(t.pendingID.hex)|\(t.code)|\(t.flags.rawValue)|\(t.timeout)|"
+            + "\(t.userData)|\(t.expiresAt)"
+    }
+
+    static func expiry(seq: Int64, timestamp: Int64, ledger: LedgerName, pendingID: LedgerID) -> String {
+        "X|\(seq)|\(timestamp)|\(ledger.code)|\(pendingID.hex)"
+    }
+
+    static func seal(seq: Int64, timestamp: Int64, ledger: LedgerName, accounts: Int, digest: String) -> String {
+        "S|\(seq)|\(timestamp)|\(ledger.code)|\(accounts)|\(digest)"
+    }
+}
