@@ -15,6 +15,27 @@ public enum TemplateParser {
     /// Parses template text.
     /// - Throws: `TemplateError` naming the resource and what is wrong.
     public static func parse(_ text: String) throws(TemplateError) -> Template {
+        let top = try topLevel(text)
+        guard case .mapping(let resources)? = top["Resources"] else {
+            throw TemplateError(nil, "no Resources section")
+        }
+        let context = Context(top: top, resources: resources)
+        let globals = top["Globals"]?.mapping?["Function"]?.mapping
+        let (apis, authorizers) = try parseHTTPAPIs(resources, context: context)
+        let parsed = try parseResources(resources, globals: globals, apis: apis, context: context)
+        try checkRoutesDeclaredOnce(parsed.functions)
+        let webSocketAPI = try parseWebSocketAPI(resources: resources, functions: parsed.functions, context: context)
+        if let webSocketAPI, let name = webSocketAPI.connectAuthorizer, authorizers[name] == nil {
+            throw TemplateError(
+                webSocketAPI.logicalID, "Metadata.SmartPay.Authorizer \(name) is not an HttpApi's JWT authorizer")
+        }
+        return Template(
+            functions: parsed.functions, rules: parsed.rules, archives: parsed.archives, authorizers: authorizers,
+            webSocketAPI: webSocketAPI)
+    }
+
+    /// The template's top-level mapping.
+    private static func topLevel(_ text: String) throws(TemplateError) -> Node.Mapping {
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else { throw TemplateError(nil, "the template is empty") }
@@ -25,12 +46,14 @@ public enum TemplateParser {
             throw TemplateError(nil, "not valid YAML: \(error)")
         }
         guard case .mapping(let top) = root else { throw TemplateError(nil, "expected a mapping at the top level") }
-        guard case .mapping(let resources)? = top["Resources"] else {
-            throw TemplateError(nil, "no Resources section")
-        }
-        let context = Context(top: top, resources: resources)
-        let globals = top["Globals"]?.mapping?["Function"]?.mapping
+        return top
+    }
 
+    /// Every `AWS::Serverless::HttpApi`'s auth by logical id, and their JWT authorizers by name (an authorizer
+    /// two APIs declare must be declared alike).
+    private static func parseHTTPAPIs(_ resources: Node.Mapping, context: Context) throws(TemplateError) -> (
+        apis: [String: HTTPAPIAuth], authorizers: [String: JWTAuthorizerSpec]
+    ) {
         var apis: [String: HTTPAPIAuth] = [:]
         var authorizers: [String: JWTAuthorizerSpec] = [:]
         for (key, value) in resources where value.mapping?["Type"]?.string == "AWS::Serverless::HttpApi" {
@@ -45,14 +68,33 @@ public enum TemplateParser {
             }
             apis[logicalID] = auth
         }
+        return (apis, authorizers)
+    }
 
+    /// The functions, rules and archives a template declares, each name once.
+    private struct ParsedResources {
         var functions: [String: FunctionSpec] = [:]
         var rules: [String: EventRule] = [:]
         var archives: [String: EventArchive] = [:]
-        func add(_ rule: EventRule, from logicalID: String) throws(TemplateError) {
+
+        mutating func add(_ function: FunctionSpec) throws(TemplateError) {
+            if let clash = functions[function.name] {
+                throw TemplateError(
+                    function.logicalID, "FunctionName \"\(function.name)\" is also used by \(clash.logicalID)")
+            }
+            functions[function.name] = function
+        }
+
+        mutating func add(_ rule: EventRule, from logicalID: String) throws(TemplateError) {
             guard rules[rule.name] == nil else { throw TemplateError(logicalID, "rule \(rule.name) is declared twice") }
             rules[rule.name] = rule
         }
+    }
+
+    private static func parseResources(
+        _ resources: Node.Mapping, globals: Node.Mapping?, apis: [String: HTTPAPIAuth], context: Context
+    ) throws(TemplateError) -> ParsedResources {
+        var parsed = ParsedResources()
         for (key, value) in resources {
             guard let logicalID = key.string else { continue }
             guard case .mapping(let resource) = value else {
@@ -62,25 +104,26 @@ public enum TemplateParser {
             switch type {
             case "AWS::Serverless::Function":
                 let function = try parseFunction(logicalID, resource, globals: globals, apis: apis, context: context)
-                if let clash = functions[function.name] {
-                    throw TemplateError(
-                        logicalID, "FunctionName \"\(function.name)\" is also used by \(clash.logicalID)")
-                }
-                functions[function.name] = function
+                try parsed.add(function)
                 for rule in try parseRules(logicalID, resource, function: function.name, context: context) {
-                    try add(rule, from: logicalID)
+                    try parsed.add(rule, from: logicalID)
                 }
             case "AWS::Events::Rule":
                 if let rule = try parseRuleResource(logicalID, resource, context: context) {
-                    try add(rule, from: logicalID)
+                    try parsed.add(rule, from: logicalID)
                 }
             case "AWS::Events::Archive":
                 let archive = try parseArchive(logicalID, resource, context: context)
-                archives[archive.name] = archive
+                parsed.archives[archive.name] = archive
             default:
                 continue
             }
         }
+        return parsed
+    }
+
+    /// Two functions may not declare the same HTTP route key.
+    private static func checkRoutesDeclaredOnce(_ functions: [String: FunctionSpec]) throws(TemplateError) {
         var routes: [String: String] = [:]
         for function in functions.values {
             for route in function.httpRoutes {
@@ -90,14 +133,6 @@ public enum TemplateParser {
                 routes[route.routeKey] = function.logicalID
             }
         }
-        let webSocketAPI = try parseWebSocketAPI(resources: resources, functions: functions, context: context)
-        if let webSocketAPI, let name = webSocketAPI.connectAuthorizer, authorizers[name] == nil {
-            throw TemplateError(
-                webSocketAPI.logicalID, "Metadata.SmartPay.Authorizer \(name) is not an HttpApi's JWT authorizer")
-        }
-        return Template(
-            functions: functions, rules: rules, archives: archives, authorizers: authorizers,
-            webSocketAPI: webSocketAPI)
     }
 
     private static func parseRules(
@@ -113,12 +148,7 @@ public enum TemplateParser {
                 throw TemplateError(logicalID, "event \(eventName): an EventBridgeRule needs a Pattern")
             }
             let patternJSON = try context.json(patternNode, in: logicalID)
-            let pattern: EventPattern
-            do throws(EventPatternError) {
-                pattern = try EventPattern(patternJSON)
-            } catch {
-                throw TemplateError(logicalID, "event \(eventName): Pattern: \(error.description)")
-            }
+            let pattern = try eventPattern(patternJSON, in: logicalID, key: "event \(eventName): Pattern")
             let target = try parseTarget(
                 properties, id: "\(logicalID)\(eventName)", function: function, logicalID: logicalID,
                 where: "event \(eventName): ", samDLQ: "\(logicalID)\(eventName)DLQ", context: context)
@@ -161,6 +191,17 @@ public enum TemplateParser {
             deadLetterQueue: deadLetter)
     }
 
+    /// An event pattern; its refusal names `key` (`EventPattern`, `event E: Pattern`).
+    private static func eventPattern(_ json: JSONValue, in logicalID: String, key: String) throws(TemplateError)
+        -> EventPattern
+    {
+        do throws(EventPatternError) {
+            return try EventPattern(json)
+        } catch {
+            throw TemplateError(logicalID, "\(key): \(error.description)")
+        }
+    }
+
     /// An `AWS::Events::Rule` resource: `EventPattern`, `Targets` (Lambda functions), `EventBusName`, `State`. A
     /// disabled rule is left out.
     private static func parseRuleResource(_ logicalID: String, _ resource: Node.Mapping, context: Context)
@@ -187,13 +228,20 @@ public enum TemplateParser {
             }
             patternJSON = parsed
         }
-        let pattern: EventPattern
-        do throws(EventPatternError) {
-            pattern = try EventPattern(patternJSON)
-        } catch {
-            throw TemplateError(logicalID, "EventPattern: \(error.description)")
-        }
-        guard case .sequence(let targetNodes)? = properties?["Targets"], !targetNodes.isEmpty else {
+        let pattern = try eventPattern(patternJSON, in: logicalID, key: "EventPattern")
+        let targets = try parseRuleTargets(properties?["Targets"], in: logicalID, context: context)
+        let name = try context.string(properties?["Name"], in: logicalID) ?? logicalID
+        let bus = try context.string(properties?["EventBusName"], in: logicalID) ?? "default"
+        return EventRule(
+            name: name, bus: bus.split(separator: "/").last.map(String.init) ?? bus, pattern: pattern,
+            patternJSON: patternJSON, targets: targets)
+    }
+
+    /// A rule resource's `Targets`: one to five Lambda functions, each with an `Arn` and an `Id` of its own.
+    private static func parseRuleTargets(_ node: Node?, in logicalID: String, context: Context)
+        throws(TemplateError) -> [RuleTarget]
+    {
+        guard case .sequence(let targetNodes)? = node, !targetNodes.isEmpty else {
             throw TemplateError(logicalID, "a rule needs Targets (one to five)")
         }
         guard targetNodes.count <= 5 else {
@@ -220,11 +268,7 @@ public enum TemplateParser {
                     target, id: id, function: String(function), logicalID: logicalID, where: place, samDLQ: nil,
                     context: context))
         }
-        let name = try context.string(properties?["Name"], in: logicalID) ?? logicalID
-        let bus = try context.string(properties?["EventBusName"], in: logicalID) ?? "default"
-        return EventRule(
-            name: name, bus: bus.split(separator: "/").last.map(String.init) ?? bus, pattern: pattern,
-            patternJSON: patternJSON, targets: targets)
+        return targets
     }
 
     /// An `AWS::Events::Archive`: `SourceArn` (the bus), `RetentionDays`, `EventPattern`, `ArchiveName`.
@@ -243,12 +287,7 @@ public enum TemplateParser {
             ?? 0
         var pattern: EventPattern?
         if let node = properties?["EventPattern"] {
-            let json = try context.json(node, in: logicalID)
-            do throws(EventPatternError) {
-                pattern = try EventPattern(json)
-            } catch {
-                throw TemplateError(logicalID, "EventPattern: \(error.description)")
-            }
+            pattern = try eventPattern(try context.json(node, in: logicalID), in: logicalID, key: "EventPattern")
         }
         let name = try context.string(properties?["ArchiveName"], in: logicalID) ?? logicalID
         return EventArchive(name: name, bus: String(busPart), retentionDays: retention, pattern: pattern)
@@ -315,132 +354,6 @@ public enum TemplateParser {
             result.defaultAuthorizer = name
         }
         return result
-    }
-
-    private static func parseFunction(
-        _ logicalID: String, _ resource: Node.Mapping, globals: Node.Mapping?, apis: [String: HTTPAPIAuth],
-        context: Context
-    ) throws(TemplateError) -> FunctionSpec {
-        let properties = resource["Properties"]?.mapping
-        func property(_ key: String) -> Node? { properties?[key] ?? globals?[key] }
-
-        let name = try context.string(properties?["FunctionName"], in: logicalID) ?? logicalID
-        guard let metadata = resource["Metadata"]?.mapping?["SmartPay"]?.mapping,
-            let binary = try context.string(metadata["Binary"], in: logicalID), !binary.isEmpty
-        else {
-            throw TemplateError(logicalID, "Metadata.SmartPay.Binary must name the function's executable")
-        }
-        guard binary.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
-            throw TemplateError(
-                logicalID, "Metadata.SmartPay.Binary must be a plain executable name, got \"\(binary)\"")
-        }
-        let timeout = try context.integer(property("Timeout"), in: logicalID, key: "Timeout", range: 1...900) ?? 3
-        let memory =
-            try context.integer(property("MemorySize"), in: logicalID, key: "MemorySize", range: 128...10240) ?? 128
-        let reserved = try context.integer(
-            properties?["ReservedConcurrentExecutions"], in: logicalID, key: "ReservedConcurrentExecutions",
-            range: 0...1000)
-
-        let sandboxes = try names(metadata["Sandboxes"], "Metadata.SmartPay.Sandboxes", in: logicalID, context: context)
-        let endpoints = try names(metadata["Endpoints"], "Metadata.SmartPay.Endpoints", in: logicalID, context: context)
-        let uses = try names(metadata["Uses"], "Metadata.SmartPay.Uses", in: logicalID, context: context)
-        if let unknown = uses.first(where: { $0 != "redis" }) {
-            throw TemplateError(
-                logicalID, "Metadata.SmartPay.Uses names no local service \"\(unknown)\" (there is: redis)")
-        }
-        var localEnvironment: [String: String] = [:]
-        if let node = metadata["LocalEnvironment"] {
-            guard case .mapping(let pairs) = node else {
-                throw TemplateError(logicalID, "Metadata.SmartPay.LocalEnvironment must be a mapping")
-            }
-            for (key, value) in pairs {
-                guard let variable = key.string else { continue }
-                localEnvironment[variable] = try context.string(value, in: logicalID) ?? ""
-            }
-        }
-
-        var environment: [String: String] = [:]
-        for source in [globals?["Environment"], properties?["Environment"]] {
-            guard let variables = source?.mapping?["Variables"] else { continue }
-            guard case .mapping(let pairs) = variables else {
-                throw TemplateError(logicalID, "Environment.Variables must be a mapping")
-            }
-            for (key, value) in pairs {
-                guard let variable = key.string else { continue }
-                environment[variable] = try context.string(value, in: logicalID) ?? ""
-            }
-        }
-
-        var routes: [HTTPRoute] = []
-        if let events = properties?["Events"] {
-            guard case .mapping(let eventMap) = events else {
-                throw TemplateError(logicalID, "Events must be a mapping")
-            }
-            for (eventKey, eventNode) in eventMap {
-                let eventName = eventKey.string ?? "?"
-                guard eventNode.mapping?["Type"]?.string == "HttpApi" else { continue }
-                let eventProperties = eventNode.mapping?["Properties"]?.mapping
-                guard let path = try context.string(eventProperties?["Path"], in: logicalID), path.hasPrefix("/") else {
-                    throw TemplateError(logicalID, "event \(eventName): Path must start with /")
-                }
-                let method = try context.string(eventProperties?["Method"], in: logicalID) ?? "ANY"
-                let allowed = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"]
-                guard allowed.contains(method.uppercased()) else {
-                    throw TemplateError(logicalID, "event \(eventName): Method \"\(method)\" is not an HTTP method")
-                }
-                let apiID = try context.string(eventProperties?["ApiId"], in: logicalID)
-                let api = apiID.flatMap { apis[$0] }
-                let auth = eventProperties?["Auth"]?.mapping
-                var authorizer = try context.string(auth?["Authorizer"], in: logicalID) ?? api?.defaultAuthorizer
-                if authorizer == "NONE" { authorizer = nil }
-                var scopes: [String] = []
-                if let node = auth?["AuthorizationScopes"] {
-                    guard case .sequence(let items) = node else {
-                        throw TemplateError(logicalID, "event \(eventName): Auth.AuthorizationScopes must be a list")
-                    }
-                    for item in items {
-                        if let scope = try context.string(item, in: logicalID) { scopes.append(scope) }
-                    }
-                }
-                var authorization: RouteAuthorization?
-                if let authorizer {
-                    guard api?.authorizers[authorizer] != nil else {
-                        throw TemplateError(
-                            logicalID,
-                            "event \(eventName): Auth.Authorizer \(authorizer) is not an authorizer of "
-                                + (apiID.map { "HttpApi \($0)" } ?? "the event's API (set ApiId)"))
-                    }
-                    authorization = RouteAuthorization(authorizer: authorizer, scopes: scopes)
-                } else if !scopes.isEmpty {
-                    throw TemplateError(logicalID, "event \(eventName): AuthorizationScopes need an Authorizer")
-                }
-                routes.append(HTTPRoute(method: method, path: path, function: name, authorization: authorization))
-            }
-        }
-        return FunctionSpec(
-            logicalID: logicalID, name: name, binary: binary, timeoutSeconds: timeout, memoryMB: memory,
-            environment: environment, reservedConcurrency: reserved, httpRoutes: routes, sandboxes: sandboxes,
-            awsEndpoints: endpoints, localEnvironment: localEnvironment, uses: uses)
-    }
-
-    /// A list of plain names (`[stripe, solana]`): letters, digits and `_`, each once.
-    private static func names(_ node: Node?, _ place: String, in logicalID: String, context: Context)
-        throws(TemplateError) -> [String]
-    {
-        guard let node else { return [] }
-        guard case .sequence(let items) = node else { throw TemplateError(logicalID, "\(place) must be a list") }
-        var names: [String] = []
-        for item in items {
-            guard let name = try context.string(item, in: logicalID), !name.isEmpty,
-                name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
-            else {
-                throw TemplateError(
-                    logicalID,
-                    "\(place) must list plain names, got \(item.string.map { "\"\($0)\"" } ?? "a non-text item")")
-            }
-            if !names.contains(name) { names.append(name) }
-        }
-        return names
     }
 
     /// Resolves intrinsic functions to plain values.

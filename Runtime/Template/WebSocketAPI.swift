@@ -49,27 +49,75 @@ extension TemplateParser {
     static func parseWebSocketAPI(
         resources: Node.Mapping, functions: [String: FunctionSpec], context: Context
     ) throws(TemplateError) -> WebSocketAPISpec? {
-        func of(_ type: String) -> [(String, Node.Mapping)] {
-            resources.compactMap { key, value in
-                guard let id = key.string, case .mapping(let resource) = value, resource["Type"]?.string == type
-                else { return nil }
-                return (id, resource)
-            }.sorted { $0.0 < $1.0 }
+        let reader = WebSocketAPIReader(resources: resources, context: context)
+        guard let (apiID, api) = try reader.api() else { return nil }
+        let apiProperties = WebSocketAPIReader.properties(api)
+        let selectionField = try reader.selectionField(apiProperties, in: apiID)
+        var authorizer: String?
+        if case .mapping(let metadata)? = api["Metadata"], case .mapping(let smartPay)? = metadata["SmartPay"] {
+            authorizer = try context.string(smartPay["Authorizer"], in: apiID)
         }
-        func properties(_ resource: Node.Mapping) -> Node.Mapping? {
-            if case .mapping(let properties)? = resource["Properties"] { return properties }
-            return nil
+        let integrations = try reader.integrations(of: apiID, functions: functions)
+        let routes = try reader.routes(of: apiID, integrations: integrations)
+        let answering = try reader.answeringRoutes(of: apiID, routes: routes)
+        let stage = try reader.stage(of: apiID)
+        var specs: [String: WebSocketRouteSpec] = [:]
+        for (id, route) in routes {
+            specs[route.routeKey] = WebSocketRouteSpec(
+                routeKey: route.routeKey, function: route.function, answers: answering.contains(id))
         }
+        return WebSocketAPISpec(
+            logicalID: apiID, name: try context.string(apiProperties?["Name"], in: apiID) ?? apiID,
+            selectionField: selectionField, stage: stage, routes: specs,
+            connectAuthorizer: authorizer)
+    }
+}
+
+/// Reads the `AWS::ApiGatewayV2::*` resources of a template that make up its WebSocket API.
+private struct WebSocketAPIReader {
+    let resources: Node.Mapping
+    let context: TemplateParser.Context
+
+    /// The resources of one type, by logical id.
+    func resources(of type: String) -> [(String, Node.Mapping)] {
+        resources.compactMap { key, value in
+            guard let id = key.string, case .mapping(let resource) = value, resource["Type"]?.string == type
+            else { return nil }
+            return (id, resource)
+        }.sorted { $0.0 < $1.0 }
+    }
+
+    static func properties(_ resource: Node.Mapping) -> Node.Mapping? {
+        if case .mapping(let properties)? = resource["Properties"] { return properties }
+        return nil
+    }
+
+    /// Runs `body` on each resource of `type` whose `ApiId` is the API, with its properties, in logical id order.
+    func forEachPart(
+        _ type: String, of apiID: String, _ body: (String, Node.Mapping?) throws(TemplateError) -> Void
+    ) throws(TemplateError) {
+        for (id, resource) in resources(of: type) {
+            let properties = Self.properties(resource)
+            if try context.string(properties?["ApiId"], in: id) == apiID { try body(id, properties) }
+        }
+    }
+
+    /// The one `AWS::ApiGatewayV2::Api` with `ProtocolType: WEBSOCKET`, if there is one.
+    func api() throws(TemplateError) -> (String, Node.Mapping)? {
         var apis: [(String, Node.Mapping)] = []
-        for (id, resource) in of("AWS::ApiGatewayV2::Api")
-        where try context.string(properties(resource)?["ProtocolType"], in: id) == "WEBSOCKET" {
+        for (id, resource) in resources(of: "AWS::ApiGatewayV2::Api")
+        where try context.string(Self.properties(resource)?["ProtocolType"], in: id) == "WEBSOCKET" {
             apis.append((id, resource))
         }
-        guard let (apiID, api) = apis.first else { return nil }
+        guard let first = apis.first else { return nil }
         guard apis.count == 1 else {
-            throw TemplateError(apis[1].0, "the local runtime serves one WebSocket API; \(apiID) is the first")
+            throw TemplateError(apis[1].0, "the local runtime serves one WebSocket API; \(first.0) is the first")
         }
-        let apiProperties = properties(api)
+        return first
+    }
+
+    /// The message field the `RouteSelectionExpression` (`$request.body.FIELD`) names.
+    func selectionField(_ apiProperties: Node.Mapping?, in apiID: String) throws(TemplateError) -> String {
         let expression =
             try context.string(apiProperties?["RouteSelectionExpression"], in: apiID) ?? "$request.body.action"
         let prefix = "$request.body."
@@ -79,18 +127,13 @@ extension TemplateParser {
             throw TemplateError(
                 apiID, "RouteSelectionExpression must be $request.body.FIELD locally, got \"\(expression)\"")
         }
-        var authorizer: String?
-        if case .mapping(let metadata)? = api["Metadata"], case .mapping(let smartPay)? = metadata["SmartPay"] {
-            authorizer = try context.string(smartPay["Authorizer"], in: apiID)
-        }
+        return String(expression.dropFirst(prefix.count))
+    }
 
-        func belongs(_ id: String, _ properties: Node.Mapping?) throws(TemplateError) -> Bool {
-            try context.string(properties?["ApiId"], in: id) == apiID
-        }
+    /// The function each Lambda proxy integration invokes, by the integration's logical id.
+    func integrations(of apiID: String, functions: [String: FunctionSpec]) throws(TemplateError) -> [String: String] {
         var integrations: [String: String] = [:]
-        for (id, resource) in of("AWS::ApiGatewayV2::Integration") {
-            let properties = properties(resource)
-            guard try belongs(id, properties) else { continue }
+        try forEachPart("AWS::ApiGatewayV2::Integration", of: apiID) { id, properties throws(TemplateError) in
             guard try context.string(properties?["IntegrationType"], in: id) == "AWS_PROXY" else {
                 throw TemplateError(id, "only AWS_PROXY (Lambda proxy) integrations are supported locally")
             }
@@ -104,10 +147,15 @@ extension TemplateParser {
             }
             integrations[id] = name
         }
+        return integrations
+    }
+
+    /// Each route's key and function, by the route's logical id.
+    func routes(of apiID: String, integrations: [String: String]) throws(TemplateError) -> [String: (
+        routeKey: String, function: String
+    )] {
         var routes: [String: (routeKey: String, function: String)] = [:]
-        for (id, resource) in of("AWS::ApiGatewayV2::Route") {
-            let properties = properties(resource)
-            guard try belongs(id, properties) else { continue }
+        try forEachPart("AWS::ApiGatewayV2::Route", of: apiID) { id, properties throws(TemplateError) in
             guard let key = try context.string(properties?["RouteKey"], in: id), !key.isEmpty else {
                 throw TemplateError(id, "a Route needs a RouteKey")
             }
@@ -120,27 +168,29 @@ extension TemplateParser {
             }
             routes[id] = (key, function)
         }
+        return routes
+    }
+
+    /// The logical ids of the routes a `RouteResponse` answers the client on.
+    func answeringRoutes(of apiID: String, routes: [String: (routeKey: String, function: String)])
+        throws(TemplateError) -> Set<String>
+    {
         var answering: Set<String> = []
-        for (id, resource) in of("AWS::ApiGatewayV2::RouteResponse") {
-            let properties = properties(resource)
-            guard try belongs(id, properties) else { continue }
+        try forEachPart("AWS::ApiGatewayV2::RouteResponse", of: apiID) { id, properties throws(TemplateError) in
             guard let route = try context.string(properties?["RouteId"], in: id), routes[route] != nil else {
                 throw TemplateError(id, "RouteId must name a Route of \(apiID)")
             }
             answering.insert(route)
         }
+        return answering
+    }
+
+    /// The API's stage name (`$default` when no stage names one).
+    func stage(of apiID: String) throws(TemplateError) -> String {
         var stage = "$default"
-        for (id, resource) in of("AWS::ApiGatewayV2::Stage") where try belongs(id, properties(resource)) {
-            stage = try context.string(properties(resource)?["StageName"], in: id) ?? stage
+        try forEachPart("AWS::ApiGatewayV2::Stage", of: apiID) { id, properties throws(TemplateError) in
+            stage = try context.string(properties?["StageName"], in: id) ?? stage
         }
-        var specs: [String: WebSocketRouteSpec] = [:]
-        for (id, route) in routes {
-            specs[route.routeKey] = WebSocketRouteSpec(
-                routeKey: route.routeKey, function: route.function, answers: answering.contains(id))
-        }
-        return WebSocketAPISpec(
-            logicalID: apiID, name: try context.string(apiProperties?["Name"], in: apiID) ?? apiID,
-            selectionField: String(expression.dropFirst(prefix.count)), stage: stage, routes: specs,
-            connectAuthorizer: authorizer)
+        return stage
     }
 }
