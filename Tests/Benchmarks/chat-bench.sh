@@ -8,13 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source Tests/Benchmarks/lib.sh
 results=Tests/Benchmarks/results/chat.txt
-swift build -c release --product smartpay >/dev/null
-swift build -c release >/dev/null
-swift build -c release --product smartpay-bench >/dev/null
-exec > >(tee "$results")
-echo "# SmartPay chat benchmarks"
-echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB"
+release_build smartpay all smartpay-bench
+report_header "SmartPay chat benchmarks"
 echo
 echo "## Retrieval and composition alone (in process, one thread)"
 .build/release/smartpay-bench chat-retrieval Functions/Chat/knowledge Tests/ChatTests/questions.json

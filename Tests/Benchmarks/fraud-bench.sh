@@ -10,16 +10,11 @@ infra/scripts/setup.sh --bench >/dev/null
 results=Tests/Benchmarks/results/fraud.txt
 
 echo "building release binaries..." >&2
-swift build -c release --product smartpay >/dev/null
-swift build -c release --product fraud >/dev/null
-swift build -c release --product smartpay-bench >/dev/null
+release_build smartpay fraud smartpay-bench
 swift build -c release --static-swift-stdlib --product fraud --scratch-path .build-static >/dev/null
 
 
-exec > >(tee "$results")
-echo "# SmartPay fraud function benchmarks"
-echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB"
+report_header "SmartPay fraud function benchmarks"
 echo "model:   Functions/Fraud/model/fraud-model.json"
 echo
 

@@ -1,8 +1,25 @@
-# Shared by the benchmark scripts, sourced from the repository root: free loopback ports, a work folder and the
-# processes to stop on exit, `smartpay serve` on a template, and the paced load with its figures.
+# Shared by the benchmark scripts, sourced from the repository root: release builds and the results header, free
+# loopback ports, a work folder and the processes to stop on exit, `smartpay serve` on a template, and the paced
+# load with its figures.
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 verdict() { python3 -c "import sys; print('met' if float(sys.argv[1]) $2 float(sys.argv[2]) else 'NOT met')" "$1" "$3"; }
+
+# release_build PRODUCT…: a quiet release build of each product in turn; `all` builds every product.
+release_build() {
+    for product in "$@"; do
+        if [ "$product" = all ]; then swift build -c release >/dev/null; else swift build -c release --product "$product" >/dev/null; fi
+    done
+}
+
+# report_header TITLE: from here on the output also goes to $results, after a header with the title, the date and
+# the machine.
+report_header() {
+    exec > >(tee "$results")
+    echo "# $1"
+    echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB"
+}
 
 work=$(mktemp -d)
 pids=()

@@ -12,7 +12,7 @@ infra/scripts/setup.sh --bench >/dev/null
 
 results=Tests/Benchmarks/results/pay.txt
 echo "building release binaries..." >&2
-for product in smartpay pay fraud route; do swift build -c release --product "$product" >/dev/null; done
+release_build smartpay pay fraud route
 
 sim_port=$(free_port)
 cat >"$work/nginx.conf" <<NGINX
@@ -41,10 +41,7 @@ export STRIPE_API_KEY=sk_test_bench STRIPE_API_BASE="http://127.0.0.1:$sim_port"
 start_serve infra/template.yaml --rate-limit-writes off
 token=$(.build/release/smartpay token --state-dir "$work/state" --sub m_bench --role merchant --scopes payments:write)
 
-exec > >(tee "$results")
-echo "# SmartPay pay function benchmark"
-echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB"
+report_header "SmartPay pay function benchmark"
 echo "gateway: an instant simulator (nginx on loopback answering every charge 'succeeded'); not a processor"
 echo
 for pace in "20 500" "110 100"; do

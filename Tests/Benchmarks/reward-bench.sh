@@ -6,13 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source Tests/Benchmarks/lib.sh
 results=Tests/Benchmarks/results/reward.txt
-swift build -c release --product smartpay >/dev/null
-swift build -c release >/dev/null
-swift build -c release --product smartpay-bench >/dev/null
-exec > >(tee "$results")
-echo "# SmartPay reward benchmarks"
-echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB"
+release_build smartpay all smartpay-bench
+report_header "SmartPay reward benchmarks"
 echo
 start_serve infra/template.yaml --sandboxes off
 redis_url=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["redis_url"])' "$work/state/serve.json")

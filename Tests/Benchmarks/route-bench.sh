@@ -7,15 +7,10 @@ cd "$(dirname "$0")/../.."
 infra/scripts/setup.sh --bench --python Tests/Benchmarks/requirements.txt >/dev/null
 . Tests/Benchmarks/lib.sh
 echo "building release binaries..." >&2
-swift build -c release --product route >/dev/null
-swift build -c release --product smartpay-bench >/dev/null
-swift build -c release --product smartpay >/dev/null
+release_build route smartpay-bench smartpay
 
 results=Tests/Benchmarks/results/route.txt
-exec > >(tee "$results")
-echo "# SmartPay routing benchmark"
-echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB"
+report_header "SmartPay routing benchmark"
 echo "vw:      vowpalwabbit $(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("vowpalwabbit"))')"
 echo
 echo "## 1. Policies through the simulated environment"

@@ -10,8 +10,7 @@ infra/scripts/setup.sh --bench >/dev/null
 results=Tests/Benchmarks/results/runtime.txt
 
 echo "building release binaries..." >&2
-swift build -c release --product smartpay >/dev/null
-swift build -c release --product split >/dev/null
+release_build smartpay split
 
 DURATION=${DURATION:-10}
 CONNECTIONS=64
@@ -38,10 +37,7 @@ print(f"{rps:.0f} {ms('50%'):.2f} {ms('99%'):.2f} {non2xx.group(1) if non2xx els
 PY
 }
 
-exec > >(tee "$results")
-echo "# SmartPay local runtime benchmarks"
-echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB"
+report_header "SmartPay local runtime benchmarks"
 echo "wrk:     $CONNECTIONS connections, 2 threads, ${DURATION} s per run, after a 2 s warm-up"
 echo
 

@@ -11,13 +11,8 @@ source Tests/Benchmarks/lib.sh
 results=Tests/Benchmarks/results/websocket.txt
 # One socket per connection in each process (client and serve): raise the soft limit to the hard one.
 ulimit -n "$(ulimit -Hn)"
-swift build -c release --product smartpay >/dev/null
-swift build -c release >/dev/null
-swift build -c release --product smartpay-bench >/dev/null
-exec > >(tee "$results")
-echo "# SmartPay WebSocket benchmarks"
-echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB"
+release_build smartpay all smartpay-bench
+report_header "SmartPay WebSocket benchmarks"
 echo
 connections=${WEBSOCKET_BENCH_CONNECTIONS:-10000}
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((connections + 1000)) ]; then
