@@ -30,24 +30,24 @@ public struct RouteHandler: RoutedFunction {
         }
     }
 
-    /// A decision as answered and as kept for its feedback.
-    public struct StoredDecision: Codable, Sendable, Equatable {
-        public var decisionID: String
-        public var gateway: String
-        public var fallbacks: [String]
-        public var propensity: Double
-        public var scores: [String: Double]
-        public var explored: Bool
-        public var cached: Bool
-        /// The context's features, kept for the feedback (not part of the answer's contract).
+    /// A decision as answered, and as kept for its feedback: with the context's features (not part of the answer's
+    /// contract).
+    public struct StoredDecision: Decodable, Sendable, Equatable {
+        public var answer: RouteDecision
         public var features: [Double]?
 
-        /// The answer's contract.
-        public var answer: RouteDecision {
-            RouteDecision(
-                decisionID: decisionID, gateway: gateway, fallbacks: fallbacks, propensity: propensity,
-                scores: scores, explored: explored, cached: cached)
+        init(answer: RouteDecision, features: [Double]?) {
+            self.answer = answer
+            self.features = features
         }
+
+        /// The answer's fields and `features` side by side in one object.
+        public init(from decoder: any Decoder) throws {
+            answer = try RouteDecision(from: decoder)
+            features = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent([Double].self, forKey: .features)
+        }
+
+        enum CodingKeys: CodingKey { case features }
     }
 
     public struct FeedbackReceipt: Codable, Sendable, Equatable {
@@ -102,7 +102,7 @@ public struct RouteHandler: RoutedFunction {
         let redis = store.redis
         if let key, let stored = try await redis.send(["GET", stickyKey(key)]).bytes {
             var decision = try Self.decode(stored)
-            decision.cached = true
+            decision.answer.cached = true
             decision.features = nil
             return decision
         }
@@ -116,8 +116,9 @@ public struct RouteHandler: RoutedFunction {
                 settings: store.settings, random: &state.random)
         }
         var decision = StoredDecision(
-            decisionID: decisionID, gateway: chosen.gateway, fallbacks: chosen.fallbacks,
-            propensity: chosen.propensity, scores: chosen.scores, explored: chosen.explored, cached: false,
+            answer: RouteDecision(
+                decisionID: decisionID, gateway: chosen.gateway, fallbacks: chosen.fallbacks,
+                propensity: chosen.propensity, scores: chosen.scores, explored: chosen.explored, cached: false),
             features: x)
         let record = try Self.encode(decision)
         var commands = [
@@ -137,7 +138,7 @@ public struct RouteHandler: RoutedFunction {
         {
             // A concurrent retry with the same key decided first: answer with its decision.
             decision = try Self.decode(stored)
-            decision.cached = true
+            decision.answer.cached = true
         }
         decision.features = nil
         return decision
@@ -194,7 +195,8 @@ public struct RouteHandler: RoutedFunction {
     func decisionKey(_ id: String) -> String { store.prefix + "decision:" + id }
     func stickyKey(_ key: String) -> String { store.prefix + "idempotency:" + key }
 
-    static func encode(_ decision: StoredDecision) throws -> String {
+    static func encode(_ stored: StoredDecision) throws -> String {
+        let decision = stored.answer
         var fields: [String: JSONValue] = [
             "decision_id": .string(decision.decisionID), "gateway": .string(decision.gateway),
             "fallbacks": .array(decision.fallbacks.map(JSONValue.string)),
@@ -204,7 +206,7 @@ public struct RouteHandler: RoutedFunction {
         var scores: [String: JSONValue] = [:]
         for (name, score) in decision.scores { scores[name] = .number(String(score)) }
         fields["scores"] = .object(scores)
-        if let features = decision.features { fields["features"] = .array(features.map { .number(String($0)) }) }
+        if let features = stored.features { fields["features"] = .array(features.map { .number(String($0)) }) }
         return JSONValue.object(fields).serializedString
     }
 
