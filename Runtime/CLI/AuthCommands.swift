@@ -88,15 +88,12 @@ struct KeysCommand: AsyncParsableCommand {
             guard !merchant.isEmpty, !list.isEmpty else {
                 fail(usage: "smartpay keys create: --merchant and at least one scope are required")
             }
-            do {
+            try await reportingFailure(of: "keys create") {
                 let (key, record) = try await KeysCommand.store(bus, "keys create").create(
                     merchantID: merchant, scopes: list, name: name)
                 FileHandle.standardError.write(
                     Data("created \(record.id) for \(merchant); the key is shown once:\n".utf8))
                 printLine(key)
-            } catch {
-                FileHandle.standardError.write(Data("smartpay keys create: \(error)\n".utf8))
-                throw ExitCode(1)
             }
         }
     }
@@ -113,7 +110,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var bus: BusOptions
 
         func run() async throws {
-            do {
+            try await reportingFailure(of: "keys list") {
                 let records = try await KeysCommand.store(bus, "keys list").list(merchantID: merchant)
                 if json {
                     printLine(JSONValue.array(records.map(\.json)).serializedString)
@@ -125,9 +122,6 @@ struct KeysCommand: AsyncParsableCommand {
                             + "\(record.revokedAt == nil ? "active" : "revoked")  \(record.createdAt)"
                             + (record.name.map { "  \($0)" } ?? ""))
                 }
-            } catch {
-                FileHandle.standardError.write(Data("smartpay keys list: \(error)\n".utf8))
-                throw ExitCode(1)
             }
         }
     }
@@ -141,17 +135,12 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var bus: BusOptions
 
         func run() async throws {
-            do {
+            try await reportingFailure(of: "keys revoke") {
                 guard try await KeysCommand.store(bus, "keys revoke").revoke(id: id) else {
                     FileHandle.standardError.write(Data("smartpay keys revoke: no active key \(id)\n".utf8))
                     throw ExitCode(1)
                 }
                 printLine("revoked \(id)")
-            } catch let exit as ExitCode {
-                throw exit
-            } catch {
-                FileHandle.standardError.write(Data("smartpay keys revoke: \(error)\n".utf8))
-                throw ExitCode(1)
             }
         }
     }

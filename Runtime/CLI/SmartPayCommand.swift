@@ -251,15 +251,12 @@ extension SmartPayCommand {
             options.apiGuard.requestLimits.maximumHeaderBytes = maxHeaderBytes
             options.apiGuard.requestLimits.maximumJSONDepth = maxJsonDepth
             options.apiGuard.jwks = jwks
-            do {
+            try await reportingFailure(of: "serve") {
                 try await SmartPayRuntime.Serve.run(options, logger: logger) { ports in
                     // A line a script can wait for.
                     let webSocket = ports.webSocket.map { " ws=\($0)" } ?? ""
                     FileHandle.standardOutput.write(Data("ready http=\(ports.api) aws=\(ports.aws)\(webSocket)\n".utf8))
                 }
-            } catch {
-                FileHandle.standardError.write(Data("smartpay serve: \(error)\n".utf8))
-                throw ExitCode(1)
             }
         }
     }
@@ -272,6 +269,19 @@ func readInput(_ path: String) throws -> [UInt8] {
         throw RuntimeError("cannot read \"\(path)\"")
     }
     return Array(data)
+}
+
+/// Runs a command's work: an error it throws is printed as `smartpay COMMAND: error` and the command exits 1; an
+/// `ExitCode` the work throws passes through as it is.
+func reportingFailure(of command: String, _ work: () async throws -> Void) async throws {
+    do {
+        try await work()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        FileHandle.standardError.write(Data("smartpay \(command): \(error)\n".utf8))
+        throw ExitCode(1)
+    }
 }
 
 func fail(usage message: String) -> Never {
