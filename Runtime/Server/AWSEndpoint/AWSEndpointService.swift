@@ -21,13 +21,6 @@ struct AWSEndpointService: Service {
             configuration: .init(address: .hostname(options.host, port: options.awsPort), serverName: "smartpay"),
             onServerRunning: { [wiring] in wiring.awsPort.succeed($0.localAddress?.port ?? 0) },
             logger: wiring.quietLogger)
-        do {
-            try await application.run()
-        } catch {
-            // Its waiters throw the same error, so the group reports this one whichever ends first.
-            let failure = serverFailure("aws", error)
-            wiring.awsPort.fail(failure)
-            throw failure
-        }
+        try await runServer("aws", port: wiring.awsPort) { try await application.run() }
     }
 }

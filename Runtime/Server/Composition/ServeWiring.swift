@@ -46,3 +46,15 @@ func untilShutdown(then stop: @escaping @Sendable () async -> Void = {}) async {
 func serverFailure(_ name: String, _ error: any Error) -> RuntimeError {
     RuntimeError("cannot serve: \(name): \(error) (is the port in use? try --port / --aws-port / --ws-port)")
 }
+
+/// Runs a server to its end. Its failure to serve is handed to `port`'s waiters too, which throw the same error, so
+/// the group reports this one whichever ends first.
+func runServer<Port>(_ name: String, port: Handoff<Port>, _ run: () async throws -> Void) async throws {
+    do {
+        try await run()
+    } catch {
+        let failure = serverFailure(name, error)
+        port.fail(failure)
+        throw failure
+    }
+}

@@ -39,13 +39,6 @@ struct HTTPAPIService: Service {
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "smartpay"),
             onServerRunning: { [wiring] in wiring.apiPort.succeed($0.localAddress?.port ?? 0) },
             logger: wiring.quietLogger)
-        do {
-            try await application.run()
-        } catch {
-            // Its waiters throw the same error, so the group reports this one whichever ends first.
-            let failure = serverFailure("api", error)
-            wiring.apiPort.fail(failure)
-            throw failure
-        }
+        try await runServer("api", port: wiring.apiPort) { try await application.run() }
     }
 }

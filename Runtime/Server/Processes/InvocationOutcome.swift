@@ -19,19 +19,10 @@ public enum InvocationOutcome: Sendable {
         case .response: return nil
         case .functionError(let type, let document), .initError(let type, let document): return (type, document)
         case .timeout(let seconds):
-            return (
-                "Sandbox.Timedout",
-                Self.document(
-                    type: "Sandbox.Timedout",
-                    message: "RequestId: \(requestID) Error: Task timed out after \(seconds).00 seconds")
-            )
+            return Self.error(
+                "Sandbox.Timedout", "RequestId: \(requestID) Error: Task timed out after \(seconds).00 seconds")
         case .exited(let how):
-            return (
-                "Runtime.ExitError",
-                Self.document(
-                    type: "Runtime.ExitError",
-                    message: "RequestId: \(requestID) Error: Runtime exited with error: \(how)")
-            )
+            return Self.error("Runtime.ExitError", "RequestId: \(requestID) Error: Runtime exited with error: \(how)")
         }
     }
 
@@ -44,6 +35,11 @@ public enum InvocationOutcome: Sendable {
     public var isSuccess: Bool {
         if case .response = self { return true }
         return false
+    }
+
+    /// An error type with its document.
+    private static func error(_ type: String, _ message: String) -> (type: String, document: [UInt8]) {
+        (type, document(type: type, message: message))
     }
 
     static func document(type: String, message: String) -> [UInt8] {

@@ -30,13 +30,7 @@ struct WebSocketAPIService: Service {
             logger: wiring.quietLogger)
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await cancelWhenGracefulShutdown { await server.sweep() } }
-            do {
-                try await application.run()
-            } catch {
-                let failure = serverFailure("ws", error)
-                wiring.webSocketPort.fail(failure)
-                throw failure
-            }
+            try await runServer("ws", port: wiring.webSocketPort) { try await application.run() }
         }
     }
 }
