@@ -30,6 +30,19 @@ struct FixedRouter: GatewayRouter {
     }
 }
 
+/// Runs `body` with a harness over two localstripe servers: `stripe` (`first`), then `stripe_eu` (`second`).
+func withTwoStripes(_ body: (Harness, LocalStripe, LocalStripe) async throws -> Void) async throws {
+    try await RedisServer.with { redis in
+        try await LocalStripe.with { first in
+            try await LocalStripe.with { second in
+                try await body(
+                    Harness(redis: redis, stripes: [("stripe", first.baseURL), ("stripe_eu", second.baseURL)]), first,
+                    second)
+            }
+        }
+    }
+}
+
 /// A pay service on a real Redis and real localstripe servers.
 struct Harness {
     let redis: RedisClient
@@ -128,62 +141,50 @@ struct PayFlowTests {
 
     @Test("a decline fails the payment without trying another gateway; the reason is the processor's code")
     func declineIsNotRetried() async throws {
-        try await RedisServer.with { redis in
-            try await LocalStripe.with { first in
-                try await LocalStripe.with { second in
-                    let harness = Harness(
-                        redis: redis, stripes: [("stripe", first.baseURL), ("stripe_eu", second.baseURL)])
-                    let answer = try await harness.pay(
-                        #"{"amount": 1500, "currency": "EUR", "customer_id": "c_1", "merchant_id": "m_42", "payment_method": {"type": "card", "tokens": {"stripe": "pm_card_chargeCustomerFail", "stripe_eu": "pm_card_visa"}}}"#
-                    )
-                    #expect(answer.body["status"]?.stringValue == "failed")
-                    #expect(answer.body["failure"]?["code"]?.stringValue == "card_declined")
-                    #expect(answer.body["attempts"]?.arrayCount == 1)
-                    #expect(try await intents(at: second).isEmpty, "a hard decline is never retried elsewhere")
-                    let event = try await harness.published().first?["detail"]
-                    #expect(event?["status"]?.stringValue == "failed" && event?["processor_error"] == .bool(false))
-                }
-            }
+        try await withTwoStripes { harness, first, second in
+            let answer = try await harness.pay(
+                #"{"amount": 1500, "currency": "EUR", "customer_id": "c_1", "merchant_id": "m_42", "payment_method": {"type": "card", "tokens": {"stripe": "pm_card_chargeCustomerFail", "stripe_eu": "pm_card_visa"}}}"#
+            )
+            #expect(answer.body["status"]?.stringValue == "failed")
+            #expect(answer.body["failure"]?["code"]?.stringValue == "card_declined")
+            #expect(answer.body["attempts"]?.arrayCount == 1)
+            #expect(try await intents(at: second).isEmpty, "a hard decline is never retried elsewhere")
+            let event = try await harness.published().first?["detail"]
+            #expect(event?["status"]?.stringValue == "failed" && event?["processor_error"] == .bool(false))
         }
     }
 
     @Test("failover: the first gateway's server is stopped mid-run; the next one charges, once")
     func failover() async throws {
-        try await RedisServer.with { redis in
-            try await LocalStripe.with { first in
-                try await LocalStripe.with { second in
-                    let harness = Harness(
-                        redis: redis, stripes: [("stripe", first.baseURL), ("stripe_eu", second.baseURL)])
-                    let both =
-                        #", "payment_method": {"type": "card", "tokens": {"stripe": "pm_card_visa", "stripe_eu": "pm_card_visa"}}"#
-                    func payment(_ n: Int) -> String {
-                        #"{"amount": \#(1000 + n), "currency": "USD", "customer_id": "c_\#(n)", "merchant_id": "m_42"\#(both)}"#
-                    }
-                    let before = try await harness.pay(payment(1))
-                    #expect(before.body["gateway"]?.stringValue == "stripe")
-                    first.stop()
-                    let after = try await harness.pay(payment(2), key: "order-2")
-                    #expect(after.body["status"]?.stringValue == "succeeded", "\(after.body)")
-                    #expect(after.body["gateway"]?.stringValue == "stripe_eu")
-                    let attempts = after.body["attempts"]
-                    #expect(attempts?[0]?["outcome"]?.stringValue == "processor_error")
-                    #expect(attempts?[1]?["outcome"]?.stringValue == "succeeded")
-                    let id = try #require(after.body["id"]?.stringValue)
-                    #expect(try await intents(at: second, payment: id).count == 1)
-                    // A retry of the same request charges nobody again.
-                    let retry = try await harness.pay(payment(2), key: "order-2")
-                    #expect(retry.replayed && retry.body["id"]?.stringValue == id)
-                    #expect(try await intents(at: second, payment: id).count == 1)
-                    // With every gateway down the payment fails as a processor problem, and route hears it.
-                    second.stop()
-                    let down = try await harness.pay(payment(3))
-                    try #require(down.body["failure"] != nil)
-                    #expect(down.body["status"]?.stringValue == "failed")
-                    #expect(down.body["failure"]?["code"]?.stringValue == "processor_unavailable")
-                    let last = try await harness.published().last?["detail"]
-                    #expect(last?["processor_error"] == .bool(true))
-                }
+        try await withTwoStripes { harness, first, second in
+            let both =
+                #", "payment_method": {"type": "card", "tokens": {"stripe": "pm_card_visa", "stripe_eu": "pm_card_visa"}}"#
+            func payment(_ n: Int) -> String {
+                #"{"amount": \#(1000 + n), "currency": "USD", "customer_id": "c_\#(n)", "merchant_id": "m_42"\#(both)}"#
             }
+            let before = try await harness.pay(payment(1))
+            #expect(before.body["gateway"]?.stringValue == "stripe")
+            first.stop()
+            let after = try await harness.pay(payment(2), key: "order-2")
+            #expect(after.body["status"]?.stringValue == "succeeded", "\(after.body)")
+            #expect(after.body["gateway"]?.stringValue == "stripe_eu")
+            let attempts = after.body["attempts"]
+            #expect(attempts?[0]?["outcome"]?.stringValue == "processor_error")
+            #expect(attempts?[1]?["outcome"]?.stringValue == "succeeded")
+            let id = try #require(after.body["id"]?.stringValue)
+            #expect(try await intents(at: second, payment: id).count == 1)
+            // A retry of the same request charges nobody again.
+            let retry = try await harness.pay(payment(2), key: "order-2")
+            #expect(retry.replayed && retry.body["id"]?.stringValue == id)
+            #expect(try await intents(at: second, payment: id).count == 1)
+            // With every gateway down the payment fails as a processor problem, and route hears it.
+            second.stop()
+            let down = try await harness.pay(payment(3))
+            try #require(down.body["failure"] != nil)
+            #expect(down.body["status"]?.stringValue == "failed")
+            #expect(down.body["failure"]?["code"]?.stringValue == "processor_unavailable")
+            let last = try await harness.published().last?["detail"]
+            #expect(last?["processor_error"] == .bool(true))
         }
     }
 

@@ -16,30 +16,40 @@ struct Aborted: Error {}
 struct SolanaMintTests {
     let logger = Logger(label: "test")
 
-    func setup(_ redis: RedisServer, _ sandbox: LocalSolana, polls: Int = 40) async throws -> (
-        RewardService, RedisRewardStore, SolanaMinter, SolanaRPC, SolanaPublicKey, TestMint
-    ) {
-        let rpc = SolanaRPC(url: sandbox.url, http: HTTPClient())
-        let token = try await TestMint(rpc: rpc)
-        let store = RedisRewardStore(redis: RedisClient(configuration: redis.configuration))
-        let minter = SolanaMinter(
-            rpc: rpc, mint: token.mint.publicKey, authority: token.authority,
-            wallets: { try await store.wallet(customerID: $0) }, confirmPolls: polls,
-            confirmInterval: .milliseconds(50))
-        let wallet = SolanaKeypair.generate().publicKey
-        try await store.setWallet(customerID: "c_7", wallet: wallet.description)
-        return (
-            RewardService(store: store, minter: minter, rules: RewardRules()), store, minter, rpc,
-            .associatedTokenAddress(owner: wallet, mint: token.mint.publicKey), token
-        )
+    /// A reward service minting a fresh token on a LiteSVM sandbox, over a Redis of its own, with its store, minter
+    /// and RPC client; customer c_7 has a wallet, whose associated token account is `account`.
+    typealias Minting = (
+        service: RewardService, store: RedisRewardStore, minter: SolanaMinter, rpc: SolanaRPC,
+        account: SolanaPublicKey, token: TestMint
+    )
+
+    /// Runs `body` with a `Minting` whose minter polls for confirmation `polls` times, 50 ms apart.
+    func withMinting(slotMilliseconds: Int = 50, polls: Int = 40, _ body: (Minting) async throws -> Void)
+        async throws
+    {
+        try await RedisServer.with { redis in
+            let sandbox = try await LocalSolana(slotMilliseconds: slotMilliseconds)
+            defer { sandbox.stop() }
+            let rpc = SolanaRPC(url: sandbox.url, http: HTTPClient())
+            let token = try await TestMint(rpc: rpc)
+            let store = RedisRewardStore(redis: RedisClient(configuration: redis.configuration))
+            let minter = SolanaMinter(
+                rpc: rpc, mint: token.mint.publicKey, authority: token.authority,
+                wallets: { try await store.wallet(customerID: $0) }, confirmPolls: polls,
+                confirmInterval: .milliseconds(50))
+            let wallet = SolanaKeypair.generate().publicKey
+            try await store.setWallet(customerID: "c_7", wallet: wallet.description)
+            try await body(
+                (
+                    RewardService(store: store, minter: minter, rules: RewardRules()), store, minter, rpc,
+                    .associatedTokenAddress(owner: wallet, mint: token.mint.publicKey), token
+                ))
+        }
     }
 
     @Test("a released reward is minted to the customer's associated account, created when missing; twice is harmless")
     func mints() async throws {
-        try await RedisServer.with { redis in
-            let sandbox = try await LocalSolana()
-            defer { sandbox.stop() }
-            let (service, store, _, rpc, account, _) = try await setup(redis, sandbox)
+        try await withMinting { service, store, _, rpc, account, _ in
             _ = try await service.earn(try processed("pay_m1", amount: 2599), logger: logger)
             let first = try #require(try await service.release(paymentID: "pay_m1", reason: "settled", force: true))
             #expect(first.status == .released && first.mintedOn == "solana" && first.signature != nil)
@@ -53,10 +63,7 @@ struct SolanaMintTests {
 
     @Test("a mint signed and recorded but never sent: resent as is while its blockhash lives, renewed after; one mint")
     func crashBeforeSend() async throws {
-        try await RedisServer.with { redis in
-            let sandbox = try await LocalSolana()
-            defer { sandbox.stop() }
-            let (service, store, minter, rpc, account, _) = try await setup(redis, sandbox)
+        try await withMinting { service, store, minter, rpc, account, _ in
             for (payment, expire) in [("pay_c1", false), ("pay_c2", true)] {
                 let earned = try #require(try await service.earn(try processed(payment, amount: 1000), logger: logger))
                 var reward = earned
@@ -89,10 +96,7 @@ struct SolanaMintTests {
 
     @Test("a mint sent but not yet confirmed stays releasing; the next look finds it instead of minting again")
     func inFlight() async throws {
-        try await RedisServer.with { redis in
-            let sandbox = try await LocalSolana(slotMilliseconds: 1500)
-            defer { sandbox.stop() }
-            let (_, store, minter, rpc, account, token) = try await setup(redis, sandbox, polls: 1)
+        try await withMinting(slotMilliseconds: 1500, polls: 1) { _, store, minter, rpc, account, token in
             let impatient = RewardService(store: store, minter: minter, rules: RewardRules())
             _ = try await impatient.earn(try processed("pay_f", amount: 500), logger: logger)
             let sent = try #require(try await impatient.release(paymentID: "pay_f", reason: "settled", force: true))
@@ -111,10 +115,7 @@ struct SolanaMintTests {
 
     @Test("a customer without a wallet, or with one that is not an address, is refused with the reason")
     func badWallet() async throws {
-        try await RedisServer.with { redis in
-            let sandbox = try await LocalSolana()
-            defer { sandbox.stop() }
-            let (service, store, _, _, _, _) = try await setup(redis, sandbox)
+        try await withMinting { service, store, _, _, _, _ in
             _ = try await service.earn(try processed("pay_w", amount: 500, customer: "c_8"), logger: logger)
             await #expect(throws: RewardError.noWallet(customerID: "c_8")) {
                 _ = try await service.release(paymentID: "pay_w", reason: "settled", force: true)

@@ -22,6 +22,16 @@ struct EventBusTests {
             state: state)
     }
 
+    /// Runs `body` against `serve` over the test's own redis-server, with a client of that Redis; the serve then
+    /// stops cleanly.
+    static func withServedBus(_ body: (RedisServer, ServedPlatform, RedisClient) async throws -> Void) async throws {
+        try await RedisServer.with { redis in
+            let platform = try await serve(redis)
+            try await body(redis, platform, RedisClient(configuration: redis.configuration))
+            #expect(try await platform.stop() == 0)
+        }
+    }
+
     static func putEvents(_ platform: ServedPlatform, _ entries: String) async throws -> JSONValue {
         let response = try await platform.post(
             "/", #"{"Entries": \#(entries)}"#, base: platform.aws,
@@ -58,9 +68,7 @@ struct EventBusTests {
     @Test(
         "PutEvents on the AWS endpoint reaches the function, and the event it publishes (the outbox) reaches the next")
     func delivery() async throws {
-        try await RedisServer.with { redis in
-            let platform = try await Self.serve(redis)
-            let client = RedisClient(configuration: redis.configuration)
+        try await Self.withServedBus { _, platform, client in
             let answer = try await Self.putEvents(
                 platform,
                 "[\(Self.ping(#"{"run": "a", "then": {"detail_type": "pong", "detail": {"run": "b"}}}"#)), "
@@ -90,7 +98,6 @@ struct EventBusTests {
             #expect(
                 metrics.contains(#"smartpay_bus_delivered_total{target="ProbeFunctionOnPong/ProbeFunctionOnPong"} 1"#))
             #expect(metrics.contains("smartpay_bus_publish_to_invoke_seconds_count 2"))
-            #expect(try await platform.stop() == 0)
         }
     }
 
@@ -98,9 +105,7 @@ struct EventBusTests {
         "a target that keeps failing is dead-lettered after exactly its retries, with the attributes; redrive delivers it with its id"
     )
     func deadLetterAndRedrive() async throws {
-        try await RedisServer.with { redis in
-            let platform = try await Self.serve(redis)
-            let client = RedisClient(configuration: redis.configuration)
+        try await Self.withServedBus { redis, platform, client in
             try await client.send(["SET", "probe:r:broken", "1"])
             let answer = try await Self.putEvents(platform, "[\(Self.ping(#"{"run": "r", "mode": "broken"}"#))]")
             let id = try #require(answer["Entries"]?.elements.first?["EventId"]?.stringValue)
@@ -131,15 +136,12 @@ struct EventBusTests {
             #expect(try await Self.eventually { try await Self.count(client, "probe:r:handled") == 1 })
             #expect(try await client.send(["SISMEMBER", "probe:r:ids", id]).integer == 1, "redrive keeps the event id")
             #expect(try await admin.deadLetters(target: "probe").isEmpty)
-            #expect(try await platform.stop() == 0)
         }
     }
 
     @Test("errors that cannot succeed skip the retries: an event the function refuses, a target that does not exist")
     func permanentErrors() async throws {
-        try await RedisServer.with { redis in
-            let platform = try await Self.serve(redis)
-            let client = RedisClient(configuration: redis.configuration)
+        try await Self.withServedBus { redis, platform, client in
             _ = try await Self.putEvents(
                 platform,
                 "[\(Self.ping(#"{"run": "p", "mode": "invalid"}"#)), "
@@ -165,7 +167,6 @@ struct EventBusTests {
                 ])
             #expect(purge.stdoutText.contains("purged: 1"), "\(purge.stdoutText)\(purge.stderrText)")
             #expect(try await admin.deadLetters().count == 1)
-            #expect(try await platform.stop() == 0)
         }
     }
 
@@ -248,9 +249,7 @@ struct EventBusTests {
     func awsCLI() async throws {
         let aws = Executables.repositoryRoot.appendingPathComponent(".venv/bin/aws")
         try #require(FileManager.default.isExecutableFile(atPath: aws.path), "the AWS CLI is missing: run make setup")
-        try await RedisServer.with { redis in
-            let platform = try await Self.serve(redis)
-            let client = RedisClient(configuration: redis.configuration)
+        try await Self.withServedBus { _, platform, client in
             let environment = [
                 "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
                 "AWS_PAGER": "",
@@ -292,15 +291,12 @@ struct EventBusTests {
                     "--event", event,
                 ], environment: environment, timeout: .seconds(60))
             #expect(invalid.status != 0 && invalid.stderrText.contains("InvalidEventPatternException"))
-            #expect(try await platform.stop() == 0)
         }
     }
 
     @Test("smartpay events put / test-pattern / replay from the command line")
     func commandLine() async throws {
-        try await RedisServer.with { redis in
-            let platform = try await Self.serve(redis)
-            let client = RedisClient(configuration: redis.configuration)
+        try await Self.withServedBus { redis, platform, client in
             let smartpay = try Executables.built("smartpay")
             let started = Timestamp.now().adding(milliseconds: -1000)
             let put = try await ProcessRunner.run(
@@ -363,7 +359,6 @@ struct EventBusTests {
                 "\(replay.stdoutText)\(replay.stderrText)")
             #expect(try await Self.eventually { try await Self.count(client, "probe:cmd:deliveries") == 2 })
             #expect(try await Self.count(client, "probe:cmd:handled") == 1, "the duplicate was dropped")
-            #expect(try await platform.stop() == 0)
         }
     }
 }
