@@ -230,6 +230,24 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The ledger function: the platform's postings (captures, refunds) from the bus, GET /balance, and
+        // TigerBeetle's requests as direct actions.
+        .target(
+            name: "LedgerFunction",
+            dependencies: [
+                "FunctionKit", "SmartPayCore", "SmartPayContracts", "SmartPayRedis", "SmartPayLedger",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Functions/Ledger/Library",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "ledger",
+            dependencies: ["LedgerFunction", "FunctionKit"],
+            path: "Functions/Ledger/main",
+            swiftSettings: strict
+        ),
+
         // The reward function: tokens earned on payments, escrow until settlement, minted on Solana or a ledger.
         .target(
             name: "RewardFunction",
@@ -374,7 +392,10 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerTests",
-            dependencies: ["SmartPayLedger", "SmartPayCore", "SmartPayRedis", "TestSupport"],
+            dependencies: [
+                "SmartPayLedger", "LedgerFunction", "FunctionKit", "SmartPayContracts", "SmartPayCore", "SmartPayRedis",
+                "TestSupport",
+            ],
             path: "Tests/LedgerTests"
         ),
         .testTarget(

@@ -1,0 +1,209 @@
+import SmartPayContracts
+import SmartPayCore
+import SmartPayLedger
+import Synchronization
+
+/// What one posting did: each leg with its id, amount and the ledger's result.
+public struct Posting: Sendable, Equatable {
+    public struct Leg: Sendable, Equatable {
+        public var code: TransferCode
+        public var id: LedgerID
+        public var debit: String
+        public var credit: String
+        public var amount: Int64
+        public var result: CreateTransferResult
+    }
+
+    public var kind: String
+    public var paymentID: String
+    public var ledger: LedgerName
+    public var legs: [Leg]
+
+    /// Every leg is in the ledger (created now, or by an earlier delivery of the same event).
+    public var isPosted: Bool { legs.allSatisfy(\.result.isSuccess) }
+}
+
+/// A merchant's balance in one currency, in minor units, read from its ledger accounts.
+public struct MerchantBalance: Sendable, Equatable {
+    public var currency: String
+    /// Settled and payable: `merchant:available` credits − debits posted − debits pending (payouts on their way).
+    public var available: Int64
+    /// Captured but not yet settled: `merchant:held`.
+    public var pending: Int64
+    /// Kept back against chargebacks: `merchant:reserve`.
+    public var reserved: Int64
+
+    public init(currency: String, available: Int64, pending: Int64, reserved: Int64) {
+        self.currency = currency
+        self.available = available
+        self.pending = pending
+        self.reserved = reserved
+    }
+}
+
+/// The platform's postings: each business event a linked chain whose ids are derived from the business key
+/// (payment id and step), so a re-delivered event is `exists` — never a second posting.
+public final class LedgerService: Sendable {
+    public let store: any LedgerStore
+    /// Accounts this process knows exist, so the common path is one batch, not two.
+    private let known = Mutex<Set<LedgerID>>([])
+
+    public init(store: any LedgerStore) { self.store = store }
+
+    /// `payment.processed`, succeeded: gateway clearing → merchant held (net) and → platform fees (fee).
+    public func postCapture(_ payment: PaymentProcessed) async throws -> Posting? {
+        guard payment.status == .succeeded else { return nil }
+        let ledger = try LedgerName(payment.currency.code)
+        guard payment.amount > 0 else { throw LedgerError.invalid("amount", "a capture moves a positive amount") }
+        guard payment.fee >= 0, payment.net >= 0, payment.fee <= payment.amount,
+            payment.net == payment.amount - payment.fee
+        else {
+            throw LedgerError.invalid(
+                "net", "fee \(payment.fee) + net \(payment.net) must be the amount \(payment.amount)")
+        }
+        let clearing = ChartAccount.clearing(gateway: Self.gateway(payment))
+        let held = ChartAccount.held(merchant: payment.merchantID)
+        try await ensure([clearing, .fees] + ChartAccount.merchant(payment.merchantID), ledger: ledger)
+        var legs: [(TransferCode, ChartAccount, ChartAccount, Int64)] = [(.captureNet, clearing, held, payment.net)]
+        if payment.fee > 0 { legs.append((.captureFee, clearing, .fees, payment.fee)) }
+        legs = legs.filter { $0.3 > 0 }
+        return try await post(
+            kind: "capture", paymentID: payment.paymentID, key: ["payment", payment.paymentID], legs: legs,
+            ledger: ledger)
+    }
+
+    /// `payment.refunded`: the refund's amount from the merchant's held balance first, then its available one,
+    /// back to the gateway's clearing account; never more than the capture posted.
+    public func postRefund(_ refund: PaymentRefunded) async throws -> Posting {
+        let ledger = try LedgerName(refund.currency.code)
+        guard refund.amount > 0 else { throw LedgerError.invalid("amount", "a refund moves a positive amount") }
+        let key = ["refund", refund.paymentID, refund.refundID]
+        let legIDs = [LedgerID.derived(key + ["held"]), LedgerID.derived(key + ["available"])]
+        let earlier = try await store.lookupTransfers(legIDs, ledger: ledger)
+        if earlier.contains(where: { $0 != nil }) {
+            let legs = earlier.compactMap { $0 }.map { t in
+                Posting.Leg(
+                    code: .refund, id: t.id, debit: t.debitAccountID.hex, credit: t.creditAccountID.hex,
+                    amount: t.amount, result: .exists)
+            }
+            return Posting(kind: "refund", paymentID: refund.paymentID, ledger: ledger, legs: legs)
+        }
+        let capture = try await store.lookupTransfers(
+            [LedgerID.derived("payment", refund.paymentID, "capture"), LedgerID.derived("payment", refund.paymentID, "fee")],
+            ledger: ledger)
+        guard let net = capture[0] else {
+            throw LedgerError(
+                .notYetPosted, "payment \(refund.paymentID)'s capture is not in the \(ledger) ledger yet",
+                field: "payment_id")
+        }
+        let captured = net.amount + (capture[1]?.amount ?? 0)
+        guard refund.amountRefunded <= captured, refund.amount <= refund.amountRefunded else {
+            throw LedgerError.invalid(
+                "amount_refunded", "\(refund.amountRefunded) refunded in all is more than the \(captured) captured")
+        }
+        let clearing = try await clearingAccount(of: net, ledger: ledger)
+        let held = ChartAccount.held(merchant: refund.merchantID)
+        let available = ChartAccount.available(merchant: refund.merchantID)
+        for _ in 0..<5 {
+            let accounts = try await store.lookupAccounts([held.id(in: ledger)], ledger: ledger)
+            let heldFree = accounts[0].map { $0.creditsPosted - $0.debitsPosted - $0.debitsPending } ?? 0
+            let fromHeld = min(refund.amount, max(0, heldFree))
+            let legs: [(TransferCode, ChartAccount, ChartAccount, Int64, String)] = [
+                (.refund, held, clearing, fromHeld, "held"),
+                (.refund, available, clearing, refund.amount - fromHeld, "available"),
+            ].filter { $0.3 > 0 }
+            let posting = try await post(
+                kind: "refund", paymentID: refund.paymentID, key: key,
+                legs: legs.map { ($0.0, $0.1, $0.2, $0.3) }, steps: legs.map(\.4), ledger: ledger)
+            if posting.isPosted { return posting }
+            // exceeds_credits: the held balance moved between the look and the post, or the merchant cannot
+            // cover the refund; look again, a few times.
+        }
+        throw LedgerError(
+            .refused,
+            "merchant \(refund.merchantID)'s held and available \(ledger) balances do not cover the refund "
+                + "\(refund.refundID) of \(refund.amount)", field: "amount")
+    }
+
+    /// A merchant's balances, one entry per currency it has accounts in.
+    public func balances(merchant: String) async throws -> [MerchantBalance] {
+        var balances: [MerchantBalance] = []
+        for ledger in try await store.ledgers() {
+            let ids = [
+                ChartAccount.available(merchant: merchant), .held(merchant: merchant), .reserve(merchant: merchant),
+            ].map { $0.id(in: ledger) }
+            let found = try await store.lookupAccounts(ids, ledger: ledger)
+            guard found.contains(where: { $0 != nil }) else { continue }
+            func free(_ a: Account?) -> Int64 { a.map { $0.creditsPosted - $0.debitsPosted - $0.debitsPending } ?? 0 }
+            balances.append(
+                MerchantBalance(
+                    currency: ledger.code, available: free(found[0]), pending: free(found[1]),
+                    reserved: free(found[2])))
+        }
+        return balances
+    }
+
+    // MARK: -
+
+    /// The clearing account a capture debited: a refund goes back to the same gateway.
+    private func clearingAccount(of capture: Transfer, ledger: LedgerName) async throws -> ChartAccount {
+        guard let account = try await store.lookupAccounts([capture.debitAccountID], ledger: ledger).first ?? nil,
+            account.code == ChartAccount.Code.gatewayClearing.rawValue
+        else { throw LedgerError(.refused, "the capture \(capture.id) does not debit a clearing account") }
+        let gateway = account.name.split(separator: ":").dropFirst().first.map(String.init) ?? ""
+        return .clearing(gateway: gateway)
+    }
+
+    static func gateway(_ payment: PaymentProcessed) -> String {
+        payment.gateway ?? (payment.paymentMethod == "rewards" ? "rewards" : payment.paymentMethod)
+    }
+
+    /// Creates the accounts this process has not seen yet (`exists` is as good as `created`).
+    private func ensure(_ accounts: [ChartAccount], ledger: LedgerName) async throws {
+        let missing = known.withLock { known in accounts.filter { !known.contains($0.id(in: ledger)) } }
+        guard !missing.isEmpty else { return }
+        let results = try await store.createAccounts(missing.map { $0.new(in: ledger) })
+        if let bad = zip(missing, results).first(where: { !$0.1.isSuccess }) {
+            throw LedgerError(.refused, "the account \(bad.0.name) could not be opened: \(bad.1.rawValue)")
+        }
+        known.withLock { known in for account in missing { known.insert(account.id(in: ledger)) } }
+    }
+
+    /// Posts the legs as one linked chain with ids derived from `key` and each leg's step (its code's name unless
+    /// `steps` names them).
+    private func post(
+        kind: String, paymentID: String, key: [String], legs: [(TransferCode, ChartAccount, ChartAccount, Int64)],
+        steps: [String]? = nil, ledger: LedgerName
+    ) async throws -> Posting {
+        let transfers = legs.enumerated().map { index, leg in
+            NewTransfer(
+                id: LedgerID.derived(key + [steps?[index] ?? leg.0.name]), debitAccountID: leg.1.id(in: ledger),
+                creditAccountID: leg.2.id(in: ledger), amount: leg.3, ledger: ledger, code: leg.0.rawValue,
+                flags: index < legs.count - 1 ? .linked : [], userData: paymentID)
+        }
+        var results = try await store.createTransfers(transfers)
+        // A re-delivered chain: its first leg is `exists`, which breaks the chain for the rest
+        // (`linked_event_failed`) — they are in the ledger too if they exist by id.
+        if results.contains(.exists) && results.contains(.linkedEventFailed) {
+            let found = try await store.lookupTransfers(transfers.map(\.id), ledger: ledger)
+            for index in results.indices where results[index] == .linkedEventFailed && found[index] != nil {
+                results[index] = .exists
+            }
+        }
+        let posting = Posting(
+            kind: kind, paymentID: paymentID, ledger: ledger,
+            legs: zip(legs, zip(transfers, results)).map { leg, pair in
+                Posting.Leg(
+                    code: leg.0, id: pair.0.id, debit: leg.1.name, credit: leg.2.name, amount: leg.3,
+                    result: pair.1)
+            })
+        if let failed = posting.legs.first(where: { !$0.result.isSuccess && $0.result != .linkedEventFailed }),
+            failed.result != .exceedsCredits
+        {
+            throw LedgerError(
+                .refused, "the \(kind) of \(paymentID) was refused: \(failed.debit) → \(failed.credit) "
+                    + "\(failed.amount): \(failed.result.rawValue)")
+        }
+        return posting
+    }
+}

@@ -1,0 +1,4 @@
+import FunctionKit
+import LedgerFunction
+
+await FunctionMain.run(LedgerHandler.self, name: "ledger")
