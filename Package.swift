@@ -138,7 +138,7 @@ let package = Package(
             name: "smartpay",
             dependencies: [
                 "SmartPayRuntime", "SmartPayTemplate", "FunctionKit", "SmartPayAuth", "SmartPayRedis", "SmartPayCore",
-                "SmartPayContracts",
+                "SmartPayContracts", "SmartPayLedger",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -15,7 +15,7 @@ struct SmartPayCommand: AsyncParsableCommand {
         abstract: "SmartPay's local runtime: the whole platform on one machine.",
         subcommands: [
             Invoke.self, Serve.self, LogsCommand.self, EventsCommand.self, DLQCommand.self, TokenCommand.self,
-            KeysCommand.self,
+            KeysCommand.self, LedgerCommand.self,
         ])
 }
 

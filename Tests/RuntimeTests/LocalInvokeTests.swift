@@ -6,7 +6,7 @@ import Testing
 /// `smartpay invoke F --event E` with nothing running, and beside a running `smartpay serve`.
 @Suite("smartpay invoke with what each function needs", .serialized)
 struct LocalInvokeTests {
-    static let functions = ["fraud", "route", "pay", "reward", "chat", "websocket-publish", "split"]
+    static let functions = ["fraud", "route", "pay", "reward", "ledger", "chat", "websocket-publish", "split"]
     /// An example the function itself refuses (a Functions-side matter, not the runtime's): reward reads
     /// `settlement.completed` as a direct action.
     static let knownRefused: Set<String> = ["reward/settlement-completed.json"]

@@ -21,7 +21,7 @@ struct TemplateTests {
         #expect(split.environment["FUNCTION_ARN_SELF"] == "arn:aws:lambda:us-east-1:000000000000:function:split")
         #expect(
             template.httpRoutes.map(\.routeKey) == [
-                "POST /chat", "POST /fraud", "POST /fraud/reports", "POST /merchant/split", "POST /pay",
+                "GET /balance", "POST /chat", "POST /fraud", "POST /fraud/reports", "POST /merchant/split", "POST /pay",
                 "GET /payments",
                 "GET /payments/{id}", "POST /payments/{id}/cancel", "POST /payments/{id}/refund",
                 "GET /rewards/{customer}",

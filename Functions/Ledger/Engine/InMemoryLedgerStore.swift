@@ -64,11 +64,13 @@ public actor InMemoryLedgerStore: LedgerStore {
         return result
     }
 
-    /// Test hook: rewrites one journal line in place (its hash kept), as a tampering would.
-    public func tamper(ledger: LedgerName, seq: Int64, line: String) {
-        guard let index = journals[ledger]?.indices.first(where: { Int64($0) + 1 == seq }),
-            let entry = journals[ledger]?[index]
-        else { return }
-        journals[ledger]?[index] = JournalEntry(line: line, hash: entry.hash)
+    /// Test hook: rewrites one journal line in place, as a tampering would: keeping its hash, or (`rehash`) with
+    /// the hash recomputed over the previous one, as a forger who knows the scheme would.
+    public func tamper(ledger: LedgerName, seq: Int64, line: String, rehash: Bool = false) {
+        guard let entries = journals[ledger], seq >= 1, seq <= Int64(entries.count) else { return }
+        let index = Int(seq - 1)
+        let previous = index == 0 ? JournalHead.genesisHash : entries[index - 1].hash
+        journals[ledger]?[index] = JournalEntry(
+            line: line, hash: rehash ? JournalEntry.hash(line, after: previous) : entries[index].hash)
     }
 }
