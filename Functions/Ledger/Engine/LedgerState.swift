@@ -117,37 +117,13 @@ public struct LedgerState: Sendable {
         if dr.flags.contains(.closed) { return .debitAccountAlreadyClosed }
         if cr.flags.contains(.closed) { return .creditAccountAlreadyClosed }
 
-        var amount = t.amount == 0 ? ledgerAmountLimit : t.amount
-        if t.flags.contains(.balancingDebit) {
-            amount = min(amount, max(0, dr.creditsPosted - dr.debitsPosted - dr.debitsPending))
-            if amount == 0 { return .exceedsCredits }
+        let amount: Int64
+        switch Self.amountToMove(t, debit: dr, credit: cr) {
+        case .success(let moved): amount = moved
+        case .failure(let refusal): return refusal.result
         }
-        if t.flags.contains(.balancingCredit) {
-            amount = min(amount, max(0, cr.debitsPosted - cr.creditsPosted - cr.creditsPending))
-            if amount == 0 { return .exceedsDebits }
-        }
-        let limit = ledgerAmountLimit
-        if pending {
-            if amount > limit - dr.debitsPending { return .overflowsDebitsPending }
-            if amount > limit - cr.creditsPending { return .overflowsCreditsPending }
-        } else {
-            if amount > limit - dr.debitsPosted { return .overflowsDebitsPosted }
-            if amount > limit - cr.creditsPosted { return .overflowsCreditsPosted }
-        }
-        if amount > limit - dr.debitsPending - dr.debitsPosted { return .overflowsDebits }
-        if amount > limit - cr.creditsPending - cr.creditsPosted { return .overflowsCredits }
         let timestamp = nextTimestamp(now)
-        if t.timeout < 0 || t.timeout > (limit - timestamp) / 1_000_000 { return .overflowsTimeout }
-        if dr.flags.contains(.debitsMustNotExceedCredits)
-            && dr.debitsPending + dr.debitsPosted + amount > dr.creditsPosted
-        {
-            return .exceedsCredits
-        }
-        if cr.flags.contains(.creditsMustNotExceedDebits)
-            && cr.creditsPending + cr.creditsPosted + amount > cr.debitsPosted
-        {
-            return .exceedsDebits
-        }
+        if let refusal = Self.refusal(amount, of: t, debit: dr, credit: cr, at: timestamp) { return refusal }
 
         if pending {
             dr.debitsPending += amount
@@ -168,6 +144,54 @@ public struct LedgerState: Sendable {
         setTransfer(transfer)
         append(JournalText.transfer(seq: head.seq + 1, transfer), timestamp: timestamp)
         return .created
+    }
+
+    private struct Refusal: Error {
+        let result: CreateTransferResult
+    }
+
+    /// What a transfer moves: its amount, or for a balancing one as much of it (0: no cap) as the limited side takes.
+    private static func amountToMove(_ t: NewTransfer, debit dr: Account, credit cr: Account) -> Result<Int64, Refusal>
+    {
+        var amount = t.amount == 0 ? ledgerAmountLimit : t.amount
+        if t.flags.contains(.balancingDebit) {
+            amount = min(amount, max(0, dr.creditsPosted - dr.debitsPosted - dr.debitsPending))
+            if amount == 0 { return .failure(Refusal(result: .exceedsCredits)) }
+        }
+        if t.flags.contains(.balancingCredit) {
+            amount = min(amount, max(0, cr.debitsPosted - cr.creditsPosted - cr.creditsPending))
+            if amount == 0 { return .failure(Refusal(result: .exceedsDebits)) }
+        }
+        return .success(amount)
+    }
+
+    /// The balance checks in TigerBeetle's order: overflow of each balance (here at 2⁵³−1), of the timeout, then
+    /// the accounts' limits.
+    private static func refusal(
+        _ amount: Int64, of t: NewTransfer, debit dr: Account, credit cr: Account, at timestamp: Int64
+    ) -> CreateTransferResult? {
+        let limit = ledgerAmountLimit
+        if t.flags.contains(.pending) {
+            if amount > limit - dr.debitsPending { return .overflowsDebitsPending }
+            if amount > limit - cr.creditsPending { return .overflowsCreditsPending }
+        } else {
+            if amount > limit - dr.debitsPosted { return .overflowsDebitsPosted }
+            if amount > limit - cr.creditsPosted { return .overflowsCreditsPosted }
+        }
+        if amount > limit - dr.debitsPending - dr.debitsPosted { return .overflowsDebits }
+        if amount > limit - cr.creditsPending - cr.creditsPosted { return .overflowsCredits }
+        if t.timeout < 0 || t.timeout > (limit - timestamp) / 1_000_000 { return .overflowsTimeout }
+        if dr.flags.contains(.debitsMustNotExceedCredits)
+            && dr.debitsPending + dr.debitsPosted + amount > dr.creditsPosted
+        {
+            return .exceedsCredits
+        }
+        if cr.flags.contains(.creditsMustNotExceedDebits)
+            && cr.creditsPending + cr.creditsPosted + amount > cr.debitsPosted
+        {
+            return .exceedsDebits
+        }
+        return nil
     }
 
     private mutating func postOrVoidPending(_ t: NewTransfer, now: Int64) -> CreateTransferResult {
