@@ -161,6 +161,10 @@ extension SmartPayCommand {
         @Option(help: "Use this Redis instead of starting one (also REDIS_URL).")
         var redisURL: String?
 
+        @Option(
+            help: "The embedded Redis's appendfsync: always (a write is answered once on disk) or everysec.")
+        var redisFsync: RedisFsync = .always
+
         @Flag(help: "Start every function's process at start instead of on first use.")
         var warm = false
 
@@ -231,6 +235,7 @@ extension SmartPayCommand {
             options.webSocket.idleTimeout = .seconds(max(1, wsIdleTimeout))
             options.webSocket.maximumDuration = .seconds(max(1, wsMaxDuration))
             options.redisURL = redisURL ?? ProcessInfo.processInfo.environment["REDIS_URL"]
+            options.redisFsync = redisFsync
             options.warm = warm
             options.sandboxes = sandboxes == "on"
             options.sandboxDirectory = sandboxDir
@@ -288,3 +293,5 @@ func fail(usage message: String) -> Never {
     FileHandle.standardError.write(Data((message + "\n").utf8))
     exit(2)
 }
+
+extension RedisFsync: ExpressibleByArgument {}

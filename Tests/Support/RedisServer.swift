@@ -5,6 +5,8 @@ import SmartPayRedis
 public final class RedisServer: @unchecked Sendable {
     // @unchecked: `process` is only touched from the test that owns the server, one call at a time.
     public let port: Int
+    /// With `appendfsync always` into this folder (nil: no persistence): a reply means the write is on disk.
+    public let durableDirectory: URL?
     private var process: ChildProcess?
 
     public var url: String { "redis://127.0.0.1:\(port)" }
@@ -12,8 +14,9 @@ public final class RedisServer: @unchecked Sendable {
         RedisConfiguration(host: "127.0.0.1", port: port, connectTimeout: .seconds(1), commandTimeout: .seconds(2))
     }
 
-    private init(port: Int) {
+    private init(port: Int, durableDirectory: URL? = nil) {
         self.port = port
+        self.durableDirectory = durableDirectory
     }
 
     /// Starts a server, runs `body` with it, and stops it whatever happens.
@@ -23,11 +26,12 @@ public final class RedisServer: @unchecked Sendable {
         return try await body(server)
     }
 
-    /// Starts a server on a free port and waits until it answers PING.
-    public static func start() async throws -> RedisServer {
+    /// Starts a server on a free port and waits until it answers PING; with `durableDirectory`, an AOF there with
+    /// `appendfsync always` (a restart after `kill()` reloads it).
+    public static func start(durableDirectory: URL? = nil) async throws -> RedisServer {
         var lastError: (any Error)?
         for _ in 0..<5 {
-            let server = RedisServer(port: try FreePort.allocate())
+            let server = RedisServer(port: try FreePort.allocate(), durableDirectory: durableDirectory)
             do {
                 try await server.launch()
                 return server
@@ -65,9 +69,11 @@ public final class RedisServer: @unchecked Sendable {
         let process = try ChildProcess(
             try Executables.find("redis-server"),
             arguments: [
-                "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                "--daemonize", "no", "--loglevel", "warning", "--protected-mode", "yes",
-            ])
+                "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--daemonize", "no", "--loglevel",
+                "warning", "--protected-mode", "yes",
+            ]
+                + (durableDirectory.map { ["--appendonly", "yes", "--appendfsync", "always", "--dir", $0.path] }
+                    ?? ["--appendonly", "no"]))
         self.process = process
         let probe = RedisConnection(configuration: configuration)
         for _ in 0..<200 {

@@ -21,6 +21,9 @@ public struct ServeOptions: Sendable {
     public var port = 3000
     public var awsPort = 4566
     public var redisURL: String?
+    /// The embedded Redis's `appendfsync`: `always` (the default) answers a write only once it is on disk — the
+    /// ledger's "durable before acknowledged"; `everysec` may lose the last second in a power cut, for comparison.
+    public var redisFsync: RedisFsync = .always
     public var warm = false
     public var maximumConcurrency = 10
     public var queueLimit = 100
@@ -48,6 +51,10 @@ public struct ServeOptions: Sendable {
         self.templatePath = templatePath
         self.binaryDirectory = binaryDirectory
     }
+}
+
+public enum RedisFsync: String, Sendable, CaseIterable {
+    case always, everysec
 }
 
 public enum Serve {

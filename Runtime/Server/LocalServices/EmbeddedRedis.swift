@@ -2,7 +2,8 @@ import Foundation
 import SmartPayIO
 import SmartPayRedis
 
-/// A private `redis-server` for `smartpay serve`: 127.0.0.1 on a free port, AOF on, data under `.smartpay/redis`.
+/// A private `redis-server` for `smartpay serve`: 127.0.0.1 on a free port, AOF on (fsync before every reply by
+/// default), data under `.smartpay/redis`.
 final class EmbeddedRedis: @unchecked Sendable {
     // @unchecked: `process` is set once in `start` and read by `stop`, both called by the Platform in order.
     private var process: Subprocess?
@@ -11,7 +12,7 @@ final class EmbeddedRedis: @unchecked Sendable {
 
     private init(port: Int) { self.port = port }
 
-    static func start(directory: URL) async throws -> EmbeddedRedis {
+    static func start(directory: URL, fsync: RedisFsync = .always) async throws -> EmbeddedRedis {
         guard
             let executable = ["/usr/bin/redis-server", "/usr/local/bin/redis-server", "/usr/sbin/redis-server"].first(
                 where: { FileManager.default.isExecutableFile(atPath: $0) })
@@ -30,7 +31,7 @@ final class EmbeddedRedis: @unchecked Sendable {
                 arguments: [
                     "--port", String(redis.port), "--bind", "127.0.0.1", "--protected-mode", "yes", "--dir",
                     directory.path,
-                    "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--daemonize", "no", "--loglevel",
+                    "--appendonly", "yes", "--appendfsync", fsync.rawValue, "--save", "", "--daemonize", "no", "--loglevel",
                     "warning",
                     "--logfile", directory.appendingPathComponent("redis.log").path, "--pidfile", pidFile,
                 ], environment: ProcessInfo.processInfo.environment, newProcessGroup: true)

@@ -14,7 +14,7 @@ struct EmbeddedRedisService: Service {
         let directory = URL(fileURLWithPath: wiring.options.stateDirectory).appendingPathComponent("redis")
         let redis: EmbeddedRedis
         do {
-            redis = try await EmbeddedRedis.start(directory: directory)
+            redis = try await EmbeddedRedis.start(directory: directory, fsync: wiring.options.redisFsync)
         } catch {
             wiring.redisURL.fail(error)
             throw error
