@@ -24,6 +24,7 @@ bench:
 	Tests/Benchmarks/reward-bench.sh
 	Tests/Benchmarks/websocket-bench.sh
 	Tests/Benchmarks/chat-bench.sh
+	Tests/Benchmarks/ledger-bench.sh
 
 # The fraud model's offline pipeline (simulate → features → train; evaluate on the handbook's protocol).
 fraud-model:

@@ -452,7 +452,7 @@ let package = Package(
             dependencies: [
                 "SmartPayRedis", "SmartPayCore", "SmartPayContracts", "SmartPayBus", "SmartPayEvents", "SmartPayHTTP",
                 "SmartPayRuntime",
-                "FraudFunction", "SmartPayIO", "FunctionKit", "RouteFunction", "SmartPaySolana",
+                "FraudFunction", "SmartPayIO", "FunctionKit", "RouteFunction", "SmartPaySolana", "SmartPayLedger",
                 .product(name: "Logging", package: "swift-log"),
                 "ChatFunction",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

@@ -10,6 +10,7 @@ import SmartPayRedis
 //   smartpay-bench fraud-model MODEL PARITY [ROUNDS]        the fraud model and feature code alone, one thread
 //   smartpay-bench solana-sign [COUNT]                      Solana mint transactions built and signed, one thread
 //   smartpay-bench reward-ledger REDIS_URL COUNT            rewards earned and minted (ledger) through serve's bus
+//   smartpay-bench ledger-hot|ledger-chain|ledger-verify REDIS_URL N   the ledger (see LedgerBench.swift)
 //   smartpay-bench websocket-fanout WS AWS TOKEN N ROUNDS MERCHANT PID   one event to N WebSocket connections
 #if canImport(Glibc)
     import Glibc
@@ -178,6 +179,25 @@ case "reward-ledger":
         exit(2)
     }
     try await rewardLedger(redisURL: arguments[2], count: count)
+case "ledger-hot":
+    guard arguments.count > 3, let batches = Int(arguments[3]) else {
+        print("usage: smartpay-bench ledger-hot REDIS_URL BATCHES [WRITERS]")
+        exit(2)
+    }
+    try await ledgerHot(
+        redisURL: arguments[2], batches: batches, writers: arguments.count > 4 ? Int(arguments[4]) ?? 4 : 4)
+case "ledger-chain":
+    guard arguments.count > 3, let count = Int(arguments[3]) else {
+        print("usage: smartpay-bench ledger-chain REDIS_URL COUNT")
+        exit(2)
+    }
+    try await ledgerChain(redisURL: arguments[2], count: count)
+case "ledger-verify":
+    guard arguments.count > 3, let entries = Int(arguments[3]) else {
+        print("usage: smartpay-bench ledger-verify REDIS_URL ENTRIES")
+        exit(2)
+    }
+    try await ledgerVerify(redisURL: arguments[2], entries: entries)
 case "solana-sign":
     try solanaSign(count: arguments.count > 2 ? Int(arguments[2]) ?? 20_000 : 20_000)
 case "websocket-fanout":
