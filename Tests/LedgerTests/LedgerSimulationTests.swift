@@ -22,33 +22,38 @@ struct LedgerSimulationTests {
     func simulate(seed: UInt64) async throws {
         try await RedisServer.with { server in
             let clock = ManualClock()
-            let model = InMemoryLedgerStore(clock: clock.now)
             let redis = RedisLedgerStore(redis: RedisClient(configuration: server.configuration), clock: clock.now)
-            var workload = LedgerWorkload(seed: seed)
-            let accounts = workload.accounts()
-            let opened = try await redis.createAccounts(accounts)
-            #expect(opened == (try await model.createAccounts(accounts)), "seed \(seed): accounts")
-            for step in 0..<workload.steps {
-                clock.advance(micros: workload.clockStep())
-                let batch = workload.batch()
-                let expected = try await model.createTransfers(batch)
-                let actual = try await redis.createTransfers(batch)
-                workload.learn(batch, expected)
-                let differing = zip(actual, expected).enumerated().filter { $0.element.0 != $0.element.1 }
-                    .map { "event \($0.offset): redis \($0.element.0.rawValue), model \($0.element.1.rawValue)" }
-                #expect(differing.isEmpty, "seed \(seed) step \(step): \(differing.joined(separator: "; "))")
-                guard differing.isEmpty,
-                    try await compare(redis, model, ids: accounts.map(\.id), context: "seed \(seed) step \(step)")
-                else { return }
-            }
-            let report = try await LedgerVerification.verify(redis, ledger: usd)
-            #expect(report.ok, "seed \(seed): \(report.failureReason ?? "")")
-            #expect(try await LedgerVerification.verify(model, ledger: usd).ok)
+            try await Self.run(seed: seed, redis: redis, clock: clock)
         }
     }
 
+    /// One seed's workload against `redis` and a fresh model on the same clock.
+    static func run(seed: UInt64, redis: RedisLedgerStore, clock: ManualClock) async throws {
+        let model = InMemoryLedgerStore(clock: clock.now)
+        var workload = LedgerWorkload(seed: seed)
+        let accounts = workload.accounts()
+        let opened = try await redis.createAccounts(accounts)
+        #expect(opened == (try await model.createAccounts(accounts)), "seed \(seed): accounts")
+        for step in 0..<workload.steps {
+            clock.advance(micros: workload.clockStep())
+            let batch = workload.batch()
+            let expected = try await model.createTransfers(batch)
+            let actual = try await redis.createTransfers(batch)
+            workload.learn(batch, expected)
+            let differing = zip(actual, expected).enumerated().filter { $0.element.0 != $0.element.1 }
+                .map { "event \($0.offset): redis \($0.element.0.rawValue), model \($0.element.1.rawValue)" }
+            #expect(differing.isEmpty, "seed \(seed) step \(step): \(differing.joined(separator: "; "))")
+            guard differing.isEmpty,
+                try await compare(redis, model, ids: accounts.map(\.id), context: "seed \(seed) step \(step)")
+            else { return }
+        }
+        let report = try await LedgerVerification.verify(redis, ledger: usd)
+        #expect(report.ok, "seed \(seed): \(report.failureReason ?? "")")
+        #expect(try await LedgerVerification.verify(model, ledger: usd).ok)
+    }
+
     /// Balances, heads and the invariants after a batch; false at the first difference.
-    private func compare(_ redis: any LedgerStore, _ model: any LedgerStore, ids: [LedgerID], context: String)
+    private static func compare(_ redis: any LedgerStore, _ model: any LedgerStore, ids: [LedgerID], context: String)
         async throws -> Bool
     {
         let stored = try await redis.lookupAccounts(ids, ledger: usd)

@@ -10,14 +10,20 @@ import SmartPayRedis
 ///
 /// Keys, per ledger L: `{ledger:L}:head` (seq, hash, ts), `:a:<id>` accounts, `:t:<id>` transfers, `:accounts` (the
 /// ids), `:timeouts` (pending deadlines), `:journal` (a stream, entry id `<seq>-0`, fields `e` line and `h` hash);
-/// and `ledger:ledgers`, the set of ledger names.
+/// and `ledger:ledgers`, the set of ledger names (a slot of its own on a cluster: `directory` is the client that
+/// reaches it, the same one on a single server).
 public struct RedisLedgerStore: LedgerStore {
     public let redis: RedisClient
+    public let directory: RedisClient
     public let clock: LedgerClock
     public let maximumAttempts: Int
 
-    public init(redis: RedisClient, clock: @escaping LedgerClock = LedgerClocks.system, maximumAttempts: Int = 50) {
+    public init(
+        redis: RedisClient, directory: RedisClient? = nil, clock: @escaping LedgerClock = LedgerClocks.system,
+        maximumAttempts: Int = 50
+    ) {
         self.redis = redis
+        self.directory = directory ?? redis
         self.clock = clock
         self.maximumAttempts = maximumAttempts
     }
@@ -33,7 +39,7 @@ public struct RedisLedgerStore: LedgerStore {
             fields += [a.id.hex, a.ledger.code, String(a.code), String(a.flags.rawValue), a.owner, a.name]
         }
         let results = try await run("accounts", ledger: ledger, count: accounts.count, fields: fields)
-        if results.contains("created") { try await redis.send("SADD", Self.ledgersKey, ledger.code) }
+        if results.contains("created") { try await directory.send("SADD", Self.ledgersKey, ledger.code) }
         return try results.map { text throws(RedisError) in
             guard let result = CreateAccountResult(rawValue: text) else { throw Self.unexpected(text) }
             return result
@@ -152,7 +158,7 @@ public struct RedisLedgerStore: LedgerStore {
     }
 
     public func ledgers() async throws -> [LedgerName] {
-        let members = try await redis.send("SMEMBERS", Self.ledgersKey)
+        let members = try await directory.send("SMEMBERS", Self.ledgersKey)
         return (members.array ?? []).compactMap { $0.string.flatMap { try? LedgerName($0) } }.sorted()
     }
 
