@@ -98,6 +98,33 @@ struct LedgerPostingTests {
         }
     }
 
+    @Test("a chargeback takes held, available, reserve, then a negative balance by its own code; once",
+        arguments: StoreKind.allCases)
+    func chargeback(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let service = LedgerService(store: store)
+            _ = try await service.postCapture(succeeded("pay_1"))  // held 1912, fee 88
+            let taken = try await service.postChargeback(ChargebackReceived(paymentID: "pay_1", reason: "fraudulent"))
+            #expect(taken.legs.map(\.amount) == [1912, 88])
+            #expect(taken.legs.map(\.code) == [.chargeback, .chargebackNegative])
+            #expect(taken.legs.map(\.debit) == ["merchant:m_42:held", "merchant:m_42:negative"])
+            let again = try await service.postChargeback(ChargebackReceived(paymentID: "pay_1"))
+            #expect(again.legs.allSatisfy { $0.result == .exists })
+            #expect(
+                try await service.balances(merchant: "m_42") == [
+                    MerchantBalance(currency: "USD", available: -88, pending: 0, reserved: 0)
+                ])
+            await #expect(throws: LedgerError.self) {
+                _ = try await service.postChargeback(ChargebackReceived(paymentID: "pay_unknown"))
+            }
+            _ = try await service.postCapture(succeeded("pay_2"))
+            await #expect(throws: LedgerError.self) {
+                _ = try await service.postChargeback(ChargebackReceived(paymentID: "pay_2", amount: 2001))
+            }
+            #expect(try await verify(store).ok)
+        }
+    }
+
     func failedPayment() -> PaymentProcessed {
         var payment = succeeded("pay_f")
         payment.status = .failed

@@ -26,11 +26,17 @@ public struct ChargebackReceived: BusEventDetail, Equatable {
     /// When the disputed payment was made (RFC 3339).
     public var timestamp: String?
     public var reason: String?
+    /// The disputed amount in minor units of the payment's currency; nil: the whole payment.
+    public var amount: Int64?
 
-    public init(paymentID: String, merchantID: String? = nil, timestamp: String? = nil, reason: String? = nil) {
+    public init(
+        paymentID: String, merchantID: String? = nil, timestamp: String? = nil, reason: String? = nil,
+        amount: Int64? = nil
+    ) {
         self.paymentID = paymentID
         self.merchantID = merchantID
         self.timestamp = timestamp
         self.reason = reason
+        self.amount = amount
     }
 }

@@ -13,6 +13,7 @@
 /// | `customer:{c}:rewards`             | 8    | credit | debits ≤ credits               |
 /// | `platform:rewards_liability`       | 9    | debit  | — (the issuer of reward tokens)|
 /// | `external:{bank|chain}`            | 10   | debit  | —  (money that left us)        |
+/// | `merchant:{m}:negative`            | 11   | debit  | —  (what a merchant owes us)   |
 public struct ChartAccount: Hashable, Sendable {
     public enum Code: UInt16, Sendable, CaseIterable {
         case gatewayClearing = 1
@@ -25,6 +26,7 @@ public struct ChartAccount: Hashable, Sendable {
         case customerRewards = 8
         case platformRewardsLiability = 9
         case external = 10
+        case merchantNegative = 11
     }
 
     public let name: String
@@ -33,7 +35,7 @@ public struct ChartAccount: Hashable, Sendable {
 
     public var flags: AccountFlags {
         switch code {
-        case .gatewayClearing, .platformChargebackLoss, .platformRewardsLiability, .external: []
+        case .gatewayClearing, .platformChargebackLoss, .platformRewardsLiability, .external, .merchantNegative: []
         default: .debitsMustNotExceedCredits
         }
     }
@@ -61,6 +63,11 @@ public struct ChartAccount: Hashable, Sendable {
             name: "merchant:\(merchant):payouts_in_transit", owner: "merchant:\(merchant)",
             code: .merchantPayoutsInTransit)
     }
+    /// What a merchant owes the platform when a chargeback takes more than its balances hold: only a transfer with
+    /// the code `chargeback_negative` posts to it, so a merchant goes below zero only by that explicit code.
+    public static func negative(merchant: String) -> ChartAccount {
+        ChartAccount(name: "merchant:\(merchant):negative", owner: "merchant:\(merchant)", code: .merchantNegative)
+    }
     public static let fees = ChartAccount(name: "platform:fees", owner: "platform", code: .platformFees)
     public static let chargebackLoss = ChartAccount(
         name: "platform:chargeback_loss", owner: "platform", code: .platformChargebackLoss)
@@ -73,25 +80,29 @@ public struct ChartAccount: Hashable, Sendable {
         ChartAccount(name: "external:\(rail)", owner: "external:\(rail)", code: .external)
     }
 
-    /// A merchant's four accounts.
+    /// A merchant's accounts.
     public static func merchant(_ merchant: String) -> [ChartAccount] {
         [held(merchant: merchant), available(merchant: merchant), reserve(merchant: merchant),
-         payoutsInTransit(merchant: merchant)]
+         payoutsInTransit(merchant: merchant), negative(merchant: merchant)]
     }
 }
 
-/// What a transfer is, in the chart's words: the `code` every posting carries. (Settlement, chargebacks, payouts
-/// and rewards add theirs as they post.)
+/// What a transfer is, in the chart's words: the `code` every posting carries. (Settlement, payouts and rewards
+/// add theirs as they post.)
 public enum TransferCode: UInt16, Sendable, CaseIterable {
     case captureNet = 1
     case captureFee = 2
     case refund = 3
+    case chargeback = 5
+    case chargebackNegative = 6
 
     public var name: String {
         switch self {
         case .captureNet: "capture"
         case .captureFee: "fee"
         case .refund: "refund"
+        case .chargeback: "chargeback"
+        case .chargebackNegative: "chargeback_negative"
         }
     }
 }

@@ -7,9 +7,10 @@ import SmartPayRedis
 
 /// The ledger function.
 ///
-/// From the bus: `payment.processed` (a succeeded payment: clearing → merchant held and platform fees) and
-/// `payment.refunded` (held first, then available → clearing), each a linked chain with ids derived from the
-/// payment, so a re-delivery is `exists`. Behind the HTTP API: `GET /balance`, the caller's merchant balance in
+/// From the bus: `payment.processed` (a succeeded payment: clearing → merchant held and platform fees),
+/// `payment.refunded` (held first, then available → clearing) and `chargeback.received` (held, available, reserve
+/// → platform chargeback loss; the rest to the merchant's negative balance), each a linked chain with ids derived
+/// from the payment, so a re-delivery is `exists`. Behind the HTTP API: `GET /balance`, the caller's merchant balance in
 /// Stripe's shape (an admin names `?merchant_id=`). Directly: `create_accounts`, `create_transfers` (TigerBeetle's
 /// requests), `lookup_accounts`, `lookup_transfers`, `balance`, `verify`, `seal`, `expire`.
 ///
@@ -27,6 +28,9 @@ public struct LedgerHandler: RoutedFunction {
         }
         routes.event(PaymentRefunded.self) { ledger, refund, _, _ in
             LedgerViews.posting(try await ledger.service.postRefund(refund))
+        }
+        routes.event(ChargebackReceived.self) { ledger, chargeback, _, _ in
+            LedgerViews.posting(try await ledger.service.postChargeback(chargeback))
         }
         routes.action("create_accounts", body: LedgerAction.CreateAccounts.self) { ledger, body, _ in
             var accounts: [NewAccount] = []

@@ -23,10 +23,12 @@ public struct Posting: Sendable, Equatable {
     public var isPosted: Bool { legs.allSatisfy(\.result.isSuccess) }
 }
 
-/// A merchant's balance in one currency, in minor units, read from its ledger accounts.
+/// A merchant's balance in one currency, in minor units, read from its ledger accounts. `available` is negative
+/// when a chargeback took more than the merchant held (`merchant:negative`).
 public struct MerchantBalance: Sendable, Equatable {
     public var currency: String
-    /// Settled and payable: `merchant:available` credits − debits posted − debits pending (payouts on their way).
+    /// Settled and payable: `merchant:available` credits − debits posted − debits pending (payouts on their way),
+    /// less what the merchant owes (`merchant:negative`).
     public var available: Int64
     /// Captured but not yet settled: `merchant:held`.
     public var pending: Int64
@@ -125,19 +127,87 @@ public final class LedgerService: Sendable {
                 + "\(refund.refundID) of \(refund.amount)", field: "amount")
     }
 
+    /// `chargeback.received`: the disputed amount (the whole payment when the event names none) from the merchant's
+    /// held, then available, then reserve balance to `platform:chargeback_loss`; what they cannot cover goes to
+    /// `merchant:negative` with the code `chargeback_negative` — the only way a merchant goes below zero.
+    public func postChargeback(_ chargeback: ChargebackReceived) async throws -> Posting {
+        var found: (LedgerName, Transfer, Transfer?)?
+        for ledger in try await store.ledgers() {
+            let capture = try await store.lookupTransfers(
+                [.derived("payment", chargeback.paymentID, "capture"), .derived("payment", chargeback.paymentID, "fee")],
+                ledger: ledger)
+            if let net = capture[0] { found = (ledger, net, capture[1]) }
+        }
+        guard let (ledger, net, fee) = found else {
+            throw LedgerError(
+                .notYetPosted, "payment \(chargeback.paymentID)'s capture is not in the ledger yet", field: "payment_id")
+        }
+        let captured = net.amount + (fee?.amount ?? 0)
+        let amount = chargeback.amount ?? captured
+        guard amount > 0, amount <= captured else {
+            throw LedgerError.invalid("amount", "a chargeback takes 1 to the \(captured) captured, not \(amount)")
+        }
+        guard let merchant = try await store.lookupAccounts([net.creditAccountID], ledger: ledger).first??.owner
+            .split(separator: ":").last.map(String.init)
+        else { throw LedgerError(.refused, "the capture \(net.id) credits no merchant account") }
+        let key = ["chargeback", chargeback.paymentID]
+        let sources: [(ChartAccount, String)] = [
+            (.held(merchant: merchant), "held"), (.available(merchant: merchant), "available"),
+            (.reserve(merchant: merchant), "reserve"),
+        ]
+        let earlier = try await store.lookupTransfers(
+            (sources.map(\.1) + ["negative"]).map { LedgerID.derived(key + [$0]) }, ledger: ledger)
+        if earlier.contains(where: { $0 != nil }) {
+            return Posting(
+                kind: "chargeback", paymentID: chargeback.paymentID, ledger: ledger,
+                legs: earlier.compactMap { $0 }.map { t in
+                    Posting.Leg(
+                        code: .chargeback, id: t.id, debit: t.debitAccountID.hex, credit: t.creditAccountID.hex,
+                        amount: t.amount, result: .exists)
+                })
+        }
+        for _ in 0..<5 {
+            let balances = try await store.lookupAccounts(sources.map { $0.0.id(in: ledger) }, ledger: ledger)
+            var left = amount
+            var legs: [(TransferCode, ChartAccount, ChartAccount, Int64)] = []
+            var steps: [String] = []
+            for ((account, step), balance) in zip(sources, balances) where left > 0 {
+                let free = balance.map { $0.creditsPosted - $0.debitsPosted - $0.debitsPending } ?? 0
+                let take = min(left, max(0, free))
+                if take > 0 {
+                    legs.append((.chargeback, account, .chargebackLoss, take))
+                    steps.append(step)
+                    left -= take
+                }
+            }
+            if left > 0 {
+                legs.append((.chargebackNegative, .negative(merchant: merchant), .chargebackLoss, left))
+                steps.append("negative")
+            }
+            try await ensure([.chargebackLoss, .negative(merchant: merchant)], ledger: ledger)
+            let posting = try await post(
+                kind: "chargeback", paymentID: chargeback.paymentID, key: key, legs: legs, steps: steps,
+                ledger: ledger)
+            if posting.isPosted { return posting }
+        }
+        throw LedgerError(.refused, "the chargeback of \(chargeback.paymentID) kept racing other postings; retry")
+    }
+
     /// A merchant's balances, one entry per currency it has accounts in.
     public func balances(merchant: String) async throws -> [MerchantBalance] {
         var balances: [MerchantBalance] = []
         for ledger in try await store.ledgers() {
             let ids = [
                 ChartAccount.available(merchant: merchant), .held(merchant: merchant), .reserve(merchant: merchant),
+                .negative(merchant: merchant),
             ].map { $0.id(in: ledger) }
             let found = try await store.lookupAccounts(ids, ledger: ledger)
             guard found.contains(where: { $0 != nil }) else { continue }
             func free(_ a: Account?) -> Int64 { a.map { $0.creditsPosted - $0.debitsPosted - $0.debitsPending } ?? 0 }
+            let owed = found[3].map(\.debitBalance) ?? 0
             balances.append(
                 MerchantBalance(
-                    currency: ledger.code, available: free(found[0]), pending: free(found[1]),
+                    currency: ledger.code, available: free(found[0]) - owed, pending: free(found[1]),
                     reserved: free(found[2])))
         }
         return balances
