@@ -87,14 +87,27 @@ local function copy(r)
     return c
 end
 
-local function touch(kind, r)
-    local cache, dirty = kind == "a" and accounts or transfers, kind == "a" and dirtyAccounts or dirtyTransfers
-    if undo and undo[kind][r.id] == nil then undo[kind][r.id] = { copy(cache[r.id]) } end
-    cache[r.id] = r
-    if not dirty[r.id] then
-        dirty[r.id] = true
-        order[#order + 1] = { kind, r.id }
+local function markDirty(kind, id)
+    local dirty = kind == "a" and dirtyAccounts or dirtyTransfers
+    if not dirty[id] then
+        dirty[id] = true
+        order[#order + 1] = { kind, id }
     end
+end
+
+-- A cached record about to change in place: an open chain's undo keeps a copy of it first.
+local function change(kind, r)
+    if undo and undo[kind][r.id] == nil then undo[kind][r.id] = { copy(r) } end
+    markDirty(kind, r.id)
+    return r
+end
+
+-- A new record into the cache: an open chain's undo remembers there was none.
+local function put(kind, r)
+    local cache = kind == "a" and accounts or transfers
+    if undo and undo[kind][r.id] == nil then undo[kind][r.id] = { cache[r.id] or false } end
+    cache[r.id] = r
+    markDirty(kind, r.id)
 end
 
 local function nextTs() return math.max(now, head.ts + 1) end
@@ -117,16 +130,12 @@ local function expire()
     for _, id in ipairs(due) do
         local p = transfer(id)
         if p and p.state == "pending" then
-            local dr, cr = copy(account(p.debit)), copy(account(p.credit))
+            local dr, cr = change("a", account(p.debit)), change("a", account(p.credit))
             dr.dp = dr.dp - p.amount
             cr.cp = cr.cp - p.amount
             if has(p.flags, CLOSE_DR) then dr.flags = band(dr.flags, 255 - CLOSED) end
             if has(p.flags, CLOSE_CR) then cr.flags = band(cr.flags, 255 - CLOSED) end
-            touch("a", dr)
-            touch("a", cr)
-            local e = copy(p)
-            e.state = "expired"
-            touch("t", e)
+            change("t", p).state = "expired"
             zrem[#zrem + 1] = id
             local ts = nextTs()
             append(table.concat({ "X", fmt(head.seq + 1), fmt(ts), ledger, id }, "|"), ts)
@@ -153,7 +162,7 @@ local function createAccount(a)
     local ts = nextTs()
     local r = { id = a.id, code = a.code, flags = a.flags, owner = a.owner, name = a.name, dp = 0, dpo = 0, cp = 0,
         cpo = 0, ts = ts, new = true }
-    touch("a", r)
+    put("a", r)
     append(table.concat({ "A", fmt(head.seq + 1), fmt(ts), ledger, a.id, fmt(a.code), fmt(a.flags), a.owner, a.name },
         "|"), ts)
     return "created"
@@ -199,11 +208,13 @@ local function postOrVoid(t)
     if p.state == "expired" then return "pending_transfer_expired" end
     local ts = nextTs()
     if p.exp ~= 0 and p.exp <= ts then return "pending_transfer_expired" end
-    local dr, cr = copy(account(p.debit)), copy(account(p.credit))
+    local dr, cr = account(p.debit), account(p.credit)
     if not voiding then
         if amount > LIMIT - dr.dpo then return "overflows_debits_posted" end
         if amount > LIMIT - cr.cpo then return "overflows_credits_posted" end
     end
+    change("a", dr)
+    change("a", cr)
     dr.dp = dr.dp - p.amount
     cr.cp = cr.cp - p.amount
     if voiding then
@@ -213,15 +224,11 @@ local function postOrVoid(t)
         dr.dpo = dr.dpo + amount
         cr.cpo = cr.cpo + amount
     end
-    touch("a", dr)
-    touch("a", cr)
-    local resolved = copy(p)
-    resolved.state = voiding and "voided" or "posted"
-    touch("t", resolved)
+    change("t", p).state = voiding and "voided" or "posted"
     if p.exp ~= 0 then zrem[#zrem + 1] = p.id end
     local r = { id = t.id, debit = p.debit, credit = p.credit, amount = amount, req = t.amount, pid = t.pid, code = p.code,
         flags = t.flags, timeout = 0, ud = t.ud, ts = ts, state = "", exp = 0 }
-    touch("t", r)
+    put("t", r)
     append(transferLine(r), ts)
     return "created"
 end
@@ -255,7 +262,7 @@ local function createTransfer(t)
     if not cr0 then return "credit_account_not_found" end
     if has(dr0.flags, CLOSED) then return "debit_account_already_closed" end
     if has(cr0.flags, CLOSED) then return "credit_account_already_closed" end
-    local dr, cr = copy(dr0), copy(cr0)
+    local dr, cr = dr0, cr0
     local amount = t.amount == 0 and LIMIT or t.amount
     if has(t.flags, BAL_DR) then
         amount = math.min(amount, math.max(0, dr.cpo - dr.dpo - dr.dp))
@@ -278,6 +285,8 @@ local function createTransfer(t)
     if t.timeout < 0 or t.timeout * 1000000 > LIMIT - ts then return "overflows_timeout" end
     if has(dr.flags, DR_LIMIT) and dr.dp + dr.dpo + amount > dr.cpo then return "exceeds_credits" end
     if has(cr.flags, CR_LIMIT) and cr.cp + cr.cpo + amount > cr.dpo then return "exceeds_debits" end
+    change("a", dr)
+    change("a", cr)
     if pending then
         dr.dp = dr.dp + amount
         cr.cp = cr.cp + amount
@@ -287,18 +296,17 @@ local function createTransfer(t)
         dr.dpo = dr.dpo + amount
         cr.cpo = cr.cpo + amount
     end
-    touch("a", dr)
-    touch("a", cr)
     local exp = (pending and t.timeout > 0) and (ts + t.timeout * 1000000) or 0
     local r = { id = t.id, debit = t.debit, credit = t.credit, amount = amount, req = t.amount, pid = ZERO, code = t.code,
         flags = t.flags, timeout = t.timeout, ud = t.ud, ts = ts, state = pending and "pending" or "", exp = exp }
-    touch("t", r)
+    put("t", r)
     if exp ~= 0 then zadd[#zadd + 1] = { exp, t.id } end
     append(transferLine(r), ts)
     return "created"
 end
 
 local function rollBack()
+    if not undo then return end
     for kind, saved in pairs(undo) do
         if kind ~= "head" and kind ~= "lines" and kind ~= "zadd" and kind ~= "zrem" then
             local cache = kind == "a" and accounts or transfers
@@ -334,7 +342,11 @@ elseif op == "transfers" then
         local stop = start
         while stop < count and has(batch[stop].flags, LINKED) do stop = stop + 1 end
         local open = has(batch[stop].flags, LINKED)
-        undo = { a = {}, t = {}, head = { seq = head.seq, ts = head.ts }, lines = #lines, zadd = #zadd, zrem = #zrem }
+        -- A lone event changes nothing before its last check passes: only a chain needs an undo.
+        if stop > start then
+            undo = { a = {}, t = {}, head = { seq = head.seq, ts = head.ts }, lines = #lines, zadd = #zadd,
+                zrem = #zrem }
+        end
         for i = start, stop do
             local r
             if open and i == stop then r = "linked_event_chain_open" else r = createTransfer(batch[i]) end
