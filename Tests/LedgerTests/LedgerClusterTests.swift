@@ -116,7 +116,7 @@ struct LedgerClusterTests {
         let otherPort = cluster.ports.first { $0 != usdNode }!
         let other = RedisClient(configuration: RedisCluster.configuration(otherPort))
         await #expect(throws: RedisError.self) {
-            _ = try await RedisLedgerStore(redis: other).head(ledger: usd)
+            _ = try await RedisLedgerStore(redis: other).createTransfers([transfer(1, from: 1, to: 2, 5)])
         }
         #expect(try await store.ledgers() == [usd])
     }

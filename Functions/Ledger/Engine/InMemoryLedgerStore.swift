@@ -49,6 +49,8 @@ public actor InMemoryLedgerStore: LedgerStore {
         }
     }
 
+    public func completeChain(ledger: LedgerName) {}
+
     public func seal(ledger: LedgerName, at head: JournalHead, accounts: Int, digest: String) -> Bool {
         guard self.head(ledger: ledger).seq == head.seq else { return false }
         update(ledger) { $0.seal(now: clock()) }

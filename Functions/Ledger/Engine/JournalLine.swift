@@ -90,6 +90,20 @@ enum JournalText {
         "X|\(seq)|\(timestamp)|\(ledger.code)|\(pendingID.hex)"
     }
 
+    /// A transfer back from its `T` line (its pending state is kept elsewhere).
+    static func parseTransfer(_ line: String) -> Transfer? {
+        let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        guard f.count == 15, f[0] == "T", let ts = Int64(f[2]), let ledger = try? LedgerName(f[3]),
+            let id = LedgerID(hex: f[4]), let debit = LedgerID(hex: f[5]), let credit = LedgerID(hex: f[6]),
+            let amount = Int64(f[7]), let requested = Int64(f[8]), let pendingID = LedgerID(hex: f[9]),
+            let code = UInt16(f[10]), let flags = Int(f[11]), let timeout = Int64(f[12]), let expiresAt = Int64(f[14])
+        else { return nil }
+        return Transfer(
+            id: id, debitAccountID: debit, creditAccountID: credit, amount: amount, requestedAmount: requested,
+            pendingID: pendingID, ledger: ledger, code: code, flags: TransferFlags(rawValue: flags), timeout: timeout,
+            userData: f[13], timestamp: ts, state: nil, expiresAt: expiresAt)
+    }
+
     static func seal(seq: Int64, timestamp: Int64, ledger: LedgerName, accounts: Int, digest: String) -> String {
         "S|\(seq)|\(timestamp)|\(ledger.code)|\(accounts)|\(digest)"
     }

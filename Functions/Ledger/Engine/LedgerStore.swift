@@ -25,6 +25,8 @@ public protocol LedgerStore: Sendable {
     func journal(ledger: LedgerName, after seq: Int64, limit: Int) async throws -> [JournalEntry]
     /// Expires what is due (as a batch would) without one: the pending-timeout sweep.
     func expirePending(ledger: LedgerName) async throws -> Int
+    /// Chains the hashes of committed lines a crashed writer left unchained (nothing to do in memory).
+    func completeChain(ledger: LedgerName) async throws
     /// Appends a seal over the balances at `head` (rebuilt from the journal by the caller): `moved` if the head is
     /// no longer `head.seq`.
     func seal(ledger: LedgerName, at head: JournalHead, accounts: Int, digest: String) async throws -> Bool

@@ -4,6 +4,7 @@ public enum LedgerVerification {
     public static func verify(_ store: any LedgerStore, ledger: LedgerName, pageSize: Int = 5_000) async throws
         -> VerificationReport
     {
+        try await store.completeChain(ledger: ledger)
         var verifier = try await replay(store, ledger: ledger, pageSize: pageSize)
         guard verifier.report.ok else { return verifier.report }
         return verifier.finish(stored: try await store.accounts(ledger: ledger))
@@ -14,6 +15,7 @@ public enum LedgerVerification {
     public static func seal(_ store: any LedgerStore, ledger: LedgerName, attempts: Int = 10) async throws
         -> VerificationReport
     {
+        try await store.completeChain(ledger: ledger)
         for _ in 0..<attempts {
             let verifier = try await replay(store, ledger: ledger, pageSize: 5_000)
             guard verifier.report.ok else { return verifier.report }

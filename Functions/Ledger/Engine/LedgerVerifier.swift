@@ -22,6 +22,8 @@ public struct VerificationReport: Sendable, Hashable {
     public var accounts = 0
     public var transfers = 0
     public var seals = 0
+    /// Entries at the journal's end whose hash a writer has not chained yet (their hash is computed here).
+    public var unchained = 0
     /// The first bad entry's seq (nil when the journal checked out but a stored account or the sums did not).
     public var failureSeq: Int64?
     /// Why verification failed; nil when it passed.
@@ -112,7 +114,12 @@ public struct LedgerVerifier {
 
     private mutating func check(_ entry: JournalEntry) throws(VerifyFailure) {
         let expected = JournalEntry.hash(entry.line, after: head.hash)
-        guard expected == entry.hash else {
+        if entry.hash.isEmpty {
+            // A writer's last lines, committed but not chained yet: only the end of the journal may be so.
+            report.unchained += 1
+        } else if report.unchained > 0 {
+            throw VerifyFailure("a chained entry follows \(report.unchained) unchained ones")
+        } else if expected != entry.hash {
             throw VerifyFailure("hash \(entry.hash) is not SHA-256(previous hash ∥ line) = \(expected)")
         }
         let fields = entry.line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
@@ -133,7 +140,7 @@ public struct LedgerVerifier {
         case "S": try seal(fields)
         default: throw VerifyFailure("unknown entry kind \(fields[0].debugDescription)")
         }
-        head = JournalHead(seq: seq, hash: entry.hash, timestamp: timestamp)
+        head = JournalHead(seq: seq, hash: expected, timestamp: timestamp)
     }
 
     private mutating func account(_ f: [String], timestamp: Int64) throws(VerifyFailure) {

@@ -8,6 +8,8 @@ import SmartPayRedis
 // smartpay-bench ledger-verify REDIS_URL ENTRIES        fill the journal to ENTRIES, then time `ledger verify`
 
 private let usdLedger = try! LedgerName("USD")
+/// Ids unique to this run, so runs can share a server.
+private let run = String(UInt64.random(in: 0..<UInt64.max), radix: 36)
 
 private func openChart(_ store: RedisLedgerStore, merchants: Int) async throws {
     var accounts = [ChartAccount.clearing(gateway: "bench").new(in: usdLedger), ChartAccount.fees.new(in: usdLedger)]
@@ -36,7 +38,7 @@ func ledgerHot(redisURL: String, batches: Int, writers: Int) async throws {
             group.addTask {
                 for batch in 0..<perWriter {
                     let transfers = (0..<100).map { n in
-                        capture("hot-\(writer)-\(batch)-\(n)", merchant: "m_0", amount: 100, linked: false)
+                        capture("hot-\(run)-\(writer)-\(batch)-\(n)", merchant: "m_0", amount: 100, linked: false)
                     }
                     let results = try await store.createTransfers(transfers)
                     precondition(results.allSatisfy { $0 == .created }, "hot batch: \(Set(results))")
@@ -58,14 +60,14 @@ func ledgerChain(redisURL: String, count: Int) async throws {
     latencies.reserveCapacity(count)
     for n in 0..<count {
         let chain = [
-            capture("chain-\(n)-net", merchant: "m_0", amount: 912, linked: true),
+            capture("chain-\(run)-\(n)-net", merchant: "m_0", amount: 912, linked: true),
             NewTransfer(
-                id: .derived("bench", "chain-\(n)-fee"),
+                id: .derived("bench", "chain-\(run)-\(n)-fee"),
                 debitAccountID: ChartAccount.clearing(gateway: "bench").id(in: usdLedger),
                 creditAccountID: ChartAccount.fees.id(in: usdLedger), amount: 88, ledger: usdLedger, code: 2,
                 flags: .linked),
             NewTransfer(
-                id: .derived("bench", "chain-\(n)-release"), debitAccountID: held, creditAccountID: available,
+                id: .derived("bench", "chain-\(run)-\(n)-release"), debitAccountID: held, creditAccountID: available,
                 amount: 912, ledger: usdLedger, code: 4),
         ]
         let started = ContinuousClock.now
@@ -91,7 +93,7 @@ func ledgerVerify(redisURL: String, entries: Int) async throws {
     while head < entries {
         let want = min(1000, entries - Int(head))
         let transfers = (0..<want).map { n in
-            capture("fill-\(batch)-\(n)", merchant: "m_\(n % 100)", amount: Int64(100 + n), linked: false)
+            capture("fill-\(run)-\(batch)-\(n)", merchant: "m_\(n % 100)", amount: Int64(100 + n), linked: false)
         }
         _ = try await store.createTransfers(transfers)
         batch += 1

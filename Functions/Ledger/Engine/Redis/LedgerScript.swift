@@ -1,9 +1,31 @@
 import SmartPayRedis
 
-/// The ledger's one Lua script: create_accounts, create_transfers and seal for one ledger, run dry then applied (see
-/// `RedisLedgerStore`). Its comments say the protocol; `LedgerState` is its specification.
+/// The ledger's Lua: `script` (create_accounts, create_transfers and seal for one ledger) and `chain` (the journal's
+/// SHA-256 chain, appended in order by whoever computed it). Their comments say the protocol; `LedgerState` is the
+/// specification.
 enum LedgerScript {
     static let script = RedisScript(source)
+
+    /// Appends hashes to `{ledger:L}:chain` in seq order: ARGV first seq, then the hashes of first, first+1, ….
+    /// Hashes of seqs already chained are skipped (every writer computes the same ones); a gap is an error.
+    /// Returns the last chained seq.
+    static let chain = RedisScript(
+        #"""
+        local last = redis.call("XREVRANGE", KEYS[1], "+", "-", "COUNT", 1)
+        local lastSeq = 0
+        if last[1] then lastSeq = tonumber(string.match(last[1][1], "^(%d+)")) end
+        local first = tonumber(ARGV[1])
+        for i = 2, #ARGV do
+            local seq = first + i - 2
+            if seq == lastSeq + 1 then
+                redis.call("XADD", KEYS[1], string.format("%d", seq) .. "-0", "h", ARGV[i])
+                lastSeq = seq
+            elseif seq > lastSeq + 1 then
+                return redis.error_reply("ERR ledger chain: seq " .. seq .. " after " .. lastSeq)
+            end
+        end
+        return lastSeq
+        """#)
 
     static let source = #"""
 -- SmartPay's ledger: TigerBeetle's create_accounts / create_transfers semantics over one ledger's keys, all under
@@ -11,17 +33,18 @@ enum LedgerScript {
 -- (LedgerState.swift) is the specification; the simulation holds this script to it, reply by reply.
 --
 -- KEYS[1]  {ledger:<L>}:head
--- ARGV     op ("accounts" | "transfers" | "seal"), phase ("dry" | "apply"), now (µs), expected head seq (apply),
---          ledger, event count, then the events' fields, then (apply) one SHA-256 per journal line.
--- Returns  { "ok" | "moved", seq before, hash before, seq after, last timestamp, { results }, { lines } }
+-- ARGV     op ("accounts" | "transfers" | "seal"), now (µs), expected head seq (seal only), ledger, event count,
+--          then the events' fields (a seal: its account count and digest).
+-- Returns  { "ok" | "moved", seq before, last chained seq, its hash, seq after, last timestamp, { results },
+--          { lines } }
 --
--- Journal hashes are SHA-256, which Lua in Redis does not have: the client runs the batch dry (nothing written),
--- chains the returned lines' hashes itself, and runs it again to apply, naming the head it saw. A batch that
--- committed in between moves the head and the apply answers "moved" (the client retries): as the ledger's
--- state changes only by journal lines, an unmoved head means the second run makes exactly the same lines.
+-- The journal's hashes are SHA-256, which Lua in Redis does not have: the script appends each committed event's
+-- line to {ledger:<L>}:journal (entry id <seq>-0), and the client, before it answers, chains the hashes of every
+-- line not yet chained (its own, and those of a writer that committed just before) into {ledger:<L>}:chain with
+-- the `chain` script. The lines are fixed once committed, so every writer computes the same hashes.
 
-local op, phase, now, expected, ledger = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
-local count = tonumber(ARGV[6])
+local op, now, expected, ledger = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local count = tonumber(ARGV[5])
 local P = "{ledger:" .. ledger .. "}:"
 local LIMIT = 9007199254740991
 local ZERO = "00000000000000000000000000000000"
@@ -35,12 +58,9 @@ local DR_LIMIT, CR_LIMIT, CLOSED = 2, 4, 16
 local KNOWN_A = 22
 local function has(flags, f) return band(flags, f) ~= 0 end
 
-local headv = redis.call("HMGET", KEYS[1], "seq", "hash", "ts")
-local head = { seq = tonumber(headv[1]) or 0, hash = headv[2] or string.rep("0", 64), ts = tonumber(headv[3]) or 0 }
-if phase == "apply" and head.seq ~= expected then
-    return { "moved", head.seq, head.hash, head.seq, head.ts, {}, {} }
-end
-local startSeq, startHash = head.seq, head.hash
+local headv = redis.call("HMGET", KEYS[1], "seq", "ts")
+local head = { seq = tonumber(headv[1]) or 0, ts = tonumber(headv[2]) or 0 }
+local startSeq = head.seq
 
 -- Records read through a cache; changes stay in it and are written at the end of an applied run.
 local accounts, transfers = {}, {}
@@ -63,15 +83,21 @@ local function account(id)
     return a
 end
 
+-- A transfer is its journal line: {ledger:L}:tx maps its id to the seq of that line; a pending transfer's state
+-- (pending, posted, voided, expired) is in {ledger:L}:pending.
 local function transfer(id)
     local t = transfers[id]
     if t == nil then
-        local v = redis.call("HMGET", P .. "t:" .. id, "debit", "credit", "amount", "req", "pid", "code", "flags",
-            "timeout", "ud", "ts", "state", "exp")
-        if v[1] then
-            t = { id = id, debit = v[1], credit = v[2], amount = tonumber(v[3]), req = tonumber(v[4]), pid = v[5],
-                code = tonumber(v[6]), flags = tonumber(v[7]), timeout = tonumber(v[8]), ud = v[9], ts = tonumber(v[10]),
-                state = v[11], exp = tonumber(v[12]) }
+        local seq = redis.call("HGET", P .. "tx", id)
+        if seq then
+            local entry = redis.call("XRANGE", P .. "journal", seq .. "-0", seq .. "-0")[1]
+            local f = {}
+            for part in string.gmatch(entry[2][2] .. "|", "([^|]*)|") do f[#f + 1] = part end
+            -- T|seq|ts|ledger|id|debit|credit|amount|requested|pending_id|code|flags|timeout|user_data|expires_at
+            t = { id = id, debit = f[6], credit = f[7], amount = tonumber(f[8]), req = tonumber(f[9]), pid = f[10],
+                code = tonumber(f[11]), flags = tonumber(f[12]), timeout = tonumber(f[13]), ud = f[14],
+                ts = tonumber(f[3]), exp = tonumber(f[15]), state = "" }
+            if has(t.flags, PENDING) then t.state = redis.call("HGET", P .. "pending", id) or "pending" end
         else
             t = false
         end
@@ -126,7 +152,7 @@ local function transferLine(t)
 end
 
 local function expire()
-    local due = redis.call("ZRANGEBYSCORE", P .. "timeouts", "-inf", ARGV[3], "LIMIT", 0, 256)
+    local due = redis.call("ZRANGEBYSCORE", P .. "timeouts", "-inf", ARGV[2], "LIMIT", 0, 256)
     for _, id in ipairs(due) do
         local p = transfer(id)
         if p and p.state == "pending" then
@@ -227,7 +253,7 @@ local function postOrVoid(t)
     change("t", p).state = voiding and "voided" or "posted"
     if p.exp ~= 0 then zrem[#zrem + 1] = p.id end
     local r = { id = t.id, debit = p.debit, credit = p.credit, amount = amount, req = t.amount, pid = t.pid, code = p.code,
-        flags = t.flags, timeout = 0, ud = t.ud, ts = ts, state = "", exp = 0 }
+        flags = t.flags, timeout = 0, ud = t.ud, ts = ts, state = "", exp = 0, seq = head.seq + 1 }
     put("t", r)
     append(transferLine(r), ts)
     return "created"
@@ -298,7 +324,8 @@ local function createTransfer(t)
     end
     local exp = (pending and t.timeout > 0) and (ts + t.timeout * 1000000) or 0
     local r = { id = t.id, debit = t.debit, credit = t.credit, amount = amount, req = t.amount, pid = ZERO, code = t.code,
-        flags = t.flags, timeout = t.timeout, ud = t.ud, ts = ts, state = pending and "pending" or "", exp = exp }
+        flags = t.flags, timeout = t.timeout, ud = t.ud, ts = ts, state = pending and "pending" or "", exp = exp,
+        seq = head.seq + 1 }
     put("t", r)
     if exp ~= 0 then zadd[#zadd + 1] = { exp, t.id } end
     append(transferLine(r), ts)
@@ -321,7 +348,7 @@ local function rollBack()
 end
 
 local results = {}
-local base = 7
+local base = 6
 if op ~= "seal" then expire() end
 if op == "accounts" then
     for i = 0, count - 1 do
@@ -362,18 +389,14 @@ elseif op == "transfers" then
         start = stop + 1
     end
 elseif op == "seal" then
-    -- The client rebuilt the balances from the journal up to `expected`: ARGV[7] = accounts, ARGV[8] = digest.
-    if head.seq ~= expected then return { "moved", head.seq, head.hash, head.seq, head.ts, {}, {} } end
+    -- The client rebuilt the balances from the journal up to `expected`: ARGV[6] = accounts, ARGV[7] = digest.
+    if head.seq ~= expected then return { "moved", head.seq, 0, "", head.seq, head.ts, {}, {} } end
     local ts = nextTs()
-    append(table.concat({ "S", fmt(head.seq + 1), fmt(ts), ledger, ARGV[7], ARGV[8] }, "|"), ts)
-    base = 9
+    append(table.concat({ "S", fmt(head.seq + 1), fmt(ts), ledger, ARGV[6], ARGV[7] }, "|"), ts)
 end
 
-if phase == "apply" and #lines > 0 then
-    local hashOffset = base + count * (op == "accounts" and 6 or (op == "transfers" and 10 or 0))
-    if #ARGV - hashOffset + 1 ~= #lines then
-        return redis.error_reply("ERR ledger: " .. #lines .. " journal lines, " .. (#ARGV - hashOffset + 1) .. " hashes")
-    end
+if #lines > 0 then
+    local ids, states = {}, {}
     for _, entry in ipairs(order) do
         local kind, id = entry[1], entry[2]
         if kind == "a" then
@@ -386,21 +409,34 @@ if phase == "apply" and #lines > 0 then
         else
             local t = transfers[id]
             if t then
-                redis.call("HSET", P .. "t:" .. id, "debit", t.debit, "credit", t.credit, "amount", fmt(t.amount),
-                    "req", fmt(t.req), "pid", t.pid, "code", fmt(t.code), "flags", fmt(t.flags), "timeout", fmt(t.timeout),
-                    "ud", t.ud, "ts", fmt(t.ts), "state", t.state, "exp", fmt(t.exp))
+                if t.seq then
+                    ids[#ids + 1] = id
+                    ids[#ids + 1] = fmt(t.seq)
+                end
+                if has(t.flags, PENDING) then
+                    states[#states + 1] = id
+                    states[#states + 1] = t.state
+                end
             end
         end
     end
+    for i = 1, #ids, 2000 do redis.call("HSET", P .. "tx", unpack(ids, i, math.min(#ids, i + 1999))) end
+    for i = 1, #states, 2000 do
+        redis.call("HSET", P .. "pending", unpack(states, i, math.min(#states, i + 1999)))
+    end
     for _, z in ipairs(zadd) do redis.call("ZADD", P .. "timeouts", z[1], z[2]) end
     for _, id in ipairs(zrem) do redis.call("ZREM", P .. "timeouts", id) end
-    local last = head.hash
     for i, line in ipairs(lines) do
-        last = ARGV[hashOffset + i - 1]
-        redis.call("XADD", P .. "journal", fmt(startSeq + i) .. "-0", "e", line, "h", last)
+        redis.call("XADD", P .. "journal", fmt(startSeq + i) .. "-0", "e", line)
     end
-    redis.call("HSET", KEYS[1], "seq", fmt(head.seq), "hash", last, "ts", fmt(head.ts))
+    redis.call("HSET", KEYS[1], "seq", fmt(head.seq), "ts", fmt(head.ts))
 end
-return { "ok", startSeq, startHash, head.seq, head.ts, results, lines }
+local chained = redis.call("XREVRANGE", P .. "chain", "+", "-", "COUNT", 1)
+local chainedSeq, chainedHash = 0, string.rep("0", 64)
+if chained[1] then
+    chainedSeq = tonumber(string.match(chained[1][1], "^(%d+)"))
+    chainedHash = chained[1][2][2]
+end
+return { "ok", startSeq, chainedSeq, chainedHash, head.seq, head.ts, results, lines }
 """#
 }

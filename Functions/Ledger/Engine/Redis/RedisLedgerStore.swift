@@ -3,29 +3,27 @@ import SmartPayRedis
 /// The ledger on Redis: one Lua script commits a batch atomically and serially, as TigerBeetle's single core does,
 /// under one hash tag per ledger (`{ledger:USD}:…`), so it runs on a Redis Cluster too.
 ///
-/// A batch runs twice: dry (nothing written; the script answers the results and the journal lines it would append
-/// after head N), then, with the lines' SHA-256 chain computed here, applied on the condition that the head is
-/// still N. A batch that commits in between is answered "moved" and this one starts again (`maximumAttempts`).
-/// Durability is the server's: with `appendfsync always` a reply means the batch is in the AOF on disk.
+/// The script appends each committed event's line to the journal; before a batch is answered, this client chains
+/// the SHA-256 hashes of every line not yet chained (its own and any a concurrent writer committed just before)
+/// into the chain stream. The lines are fixed once committed, so any writer computes the same hashes, and no batch
+/// ever runs twice. Durability is the server's: with `appendfsync always` an answer means the batch and its hashes
+/// are in the AOF on disk; after a crash between the two, the next writer (or `verify`) chains what was left.
 ///
-/// Keys, per ledger L: `{ledger:L}:head` (seq, hash, ts), `:a:<id>` accounts, `:t:<id>` transfers, `:accounts` (the
-/// ids), `:timeouts` (pending deadlines), `:journal` (a stream, entry id `<seq>-0`, fields `e` line and `h` hash);
+/// Keys, per ledger L: `{ledger:L}:head` (seq, ts), `:a:<id>` accounts, `:tx` (transfer id → the seq of its journal
+/// line: a transfer is its line), `:pending` (a pending transfer's state), `:accounts` (the ids),
+/// `:timeouts` (pending deadlines), `:journal` (a stream, entry id `<seq>-0`, field `e` the line), `:chain` (a
+/// stream, entry id `<seq>-0`, field `h` the hash);
 /// and `ledger:ledgers`, the set of ledger names (a slot of its own on a cluster: `directory` is the client that
 /// reaches it, the same one on a single server).
 public struct RedisLedgerStore: LedgerStore {
     public let redis: RedisClient
     public let directory: RedisClient
     public let clock: LedgerClock
-    public let maximumAttempts: Int
 
-    public init(
-        redis: RedisClient, directory: RedisClient? = nil, clock: @escaping LedgerClock = LedgerClocks.system,
-        maximumAttempts: Int = 50
-    ) {
+    public init(redis: RedisClient, directory: RedisClient? = nil, clock: @escaping LedgerClock = LedgerClocks.system) {
         self.redis = redis
         self.directory = directory ?? redis
         self.clock = clock
-        self.maximumAttempts = maximumAttempts
     }
 
     static func prefix(_ ledger: LedgerName) -> String { "{ledger:\(ledger.code)}:" }
@@ -64,64 +62,80 @@ public struct RedisLedgerStore: LedgerStore {
     }
 
     public func expirePending(ledger: LedgerName) async throws -> Int {
-        let before = try await head(ledger: ledger).seq
-        _ = try await run("transfers", ledger: ledger, count: 0, fields: [])
-        return Int(try await head(ledger: ledger).seq - before)
+        let reply = try await evaluate("transfers", now: clock(), expected: 0, ledger: ledger, count: 0, fields: [])
+        try await chain(reply, ledger: ledger)
+        return reply.lines.count
     }
 
     public func seal(ledger: LedgerName, at head: JournalHead, accounts: Int, digest: String) async throws -> Bool {
-        let now = clock()
-        let timestamp = max(now, head.timestamp + 1)
-        let line = JournalText.seal(
-            seq: head.seq + 1, timestamp: timestamp, ledger: ledger, accounts: accounts, digest: digest)
-        let hash = JournalEntry.hash(line, after: head.hash)
         let reply = try await evaluate(
-            "seal", phase: "apply", now: now, expected: head.seq, ledger: ledger, count: 0,
-            fields: [String(accounts), digest, hash])
-        return reply.status == "ok"
+            "seal", now: clock(), expected: head.seq, ledger: ledger, count: 0, fields: [String(accounts), digest])
+        guard reply.status == "ok" else { return false }
+        try await chain(reply, ledger: ledger)
+        return true
     }
 
-    /// Dry run, chain the hashes, apply; again from the top while another batch moves the head.
+    /// Chains whatever a crashed writer committed but did not chain.
+    public func completeChain(ledger: LedgerName) async throws {
+        let reply = try await evaluate("transfers", now: clock(), expected: 0, ledger: ledger, count: 0, fields: [])
+        try await chain(reply, ledger: ledger)
+    }
+
+    /// Commits the batch, then chains the journal up to it.
     private func run(_ op: String, ledger: LedgerName, count: Int, fields: [String]) async throws -> [String] {
-        for _ in 0..<maximumAttempts {
-            let now = clock()
-            let dry = try await evaluate(op, phase: "dry", now: now, expected: 0, ledger: ledger, count: count, fields: fields)
-            guard !dry.lines.isEmpty else { return dry.results }
-            let hashes = JournalEntry.chain(dry.lines, after: dry.startHash).map(\.hash)
-            let applied = try await evaluate(
-                op, phase: "apply", now: now, expected: dry.startSeq, ledger: ledger, count: count,
-                fields: fields + hashes)
-            if applied.status == "ok" {
-                guard applied.results == dry.results, applied.lines == dry.lines else {
-                    throw RedisError(.protocolError, "the ledger's applied run differs from its dry run")
-                }
-                return applied.results
+        let reply = try await evaluate(op, now: clock(), expected: 0, ledger: ledger, count: count, fields: fields)
+        try await chain(reply, ledger: ledger)
+        return reply.results
+    }
+
+    /// Hashes the lines from the last chained seq to the end of this reply's batch and appends them to the chain:
+    /// the lines of writers that committed in between are read from the journal.
+    private func chain(_ reply: ScriptReply, ledger: LedgerName) async throws {
+        guard reply.chainedSeq < reply.endSeq else { return }
+        var lines: [String] = []
+        if reply.chainedSeq < reply.startSeq {
+            let missing = Int(reply.startSeq - reply.chainedSeq)
+            let earlier = try await journalLines(ledger: ledger, after: reply.chainedSeq, limit: missing)
+            guard earlier.count == missing else {
+                throw RedisError(.protocolError, "the \(ledger.code) journal lacks lines after \(reply.chainedSeq)")
             }
+            lines = earlier
         }
-        throw RedisError(
-            .server, "the \(ledger.code) ledger's head moved under \(maximumAttempts) attempts in a row; try again")
+        lines += reply.lines.dropFirst(Int(max(0, reply.chainedSeq - reply.startSeq)))
+        let first = reply.chainedSeq + 1
+        guard Int64(lines.count) == reply.endSeq - reply.chainedSeq else {
+            throw RedisError(.protocolError, "the \(ledger.code) journal's lines do not reach seq \(reply.endSeq)")
+        }
+        let hashes = JournalEntry.chain(lines, after: reply.chainedHash).map(\.hash)
+        try await redis.evaluate(
+            LedgerScript.chain, keys: [Self.prefix(ledger) + "chain"], arguments: [String(first)] + hashes)
     }
 
     private struct ScriptReply {
         var status: String
         var startSeq: Int64
-        var startHash: String
+        var chainedSeq: Int64
+        var chainedHash: String
+        var endSeq: Int64
         var results: [String]
         var lines: [String]
     }
 
     private func evaluate(
-        _ op: String, phase: String, now: Int64, expected: Int64, ledger: LedgerName, count: Int, fields: [String]
+        _ op: String, now: Int64, expected: Int64, ledger: LedgerName, count: Int, fields: [String]
     ) async throws(RedisError) -> ScriptReply {
         let prefix = Self.prefix(ledger)
         let reply = try await redis.evaluate(
             LedgerScript.script, keys: [prefix + "head"],
-            arguments: [op, phase, String(now), String(expected), ledger.code, String(count)] + fields)
-        guard let parts = reply.array, parts.count == 7, let status = parts[0].string,
-            let startSeq = parts[1].integer, let startHash = parts[2].string,
-            let results = parts[5].array?.compactMap(\.string), let lines = parts[6].array?.compactMap(\.string)
+            arguments: [op, String(now), String(expected), ledger.code, String(count)] + fields)
+        guard let parts = reply.array, parts.count == 8, let status = parts[0].string,
+            let startSeq = parts[1].integer, let chainedSeq = parts[2].integer, let chainedHash = parts[3].string,
+            let endSeq = parts[4].integer, let results = parts[6].array?.compactMap(\.string),
+            let lines = parts[7].array?.compactMap(\.string)
         else { throw RedisError(.protocolError, "the ledger script answered \(reply)") }
-        return ScriptReply(status: status, startSeq: startSeq, startHash: startHash, results: results, lines: lines)
+        return ScriptReply(
+            status: status, startSeq: startSeq, chainedSeq: chainedSeq, chainedHash: chainedHash, endSeq: endSeq,
+            results: results, lines: lines)
     }
 
     private static func unexpected(_ text: String) -> RedisError {
@@ -137,11 +151,33 @@ public struct RedisLedgerStore: LedgerStore {
         return zip(ids, replies).map { id, reply in Self.account(id: id, ledger: ledger, reply) }
     }
 
+    /// A transfer is its journal line (`:tx` maps the id to its seq) and, for a pending one, its state.
     public func lookupTransfers(_ ids: [LedgerID], ledger: LedgerName) async throws -> [Transfer?] {
         guard !ids.isEmpty else { return [] }
         let prefix = Self.prefix(ledger)
-        let replies = try await redis.pipeline(ids.map { ["HGETALL", prefix + "t:" + $0.hex] })
-        return zip(ids, replies).map { id, reply in Self.transfer(id: id, ledger: ledger, reply) }
+        let found = try await redis.pipeline([
+            ["HMGET", prefix + "tx"] + ids.map(\.hex), ["HMGET", prefix + "pending"] + ids.map(\.hex),
+        ])
+        let seqs = (found[0].array ?? []).map { $0.string }
+        let states = (found[1].array ?? []).map { $0.string }
+        let wanted = seqs.compactMap { $0 }
+        guard !wanted.isEmpty else { return ids.map { _ in nil } }
+        let entries = try await redis.pipeline(wanted.map { ["XRANGE", prefix + "journal", "\($0)-0", "\($0)-0"] })
+        var lines: [String: String] = [:]
+        for (seq, entry) in zip(wanted, entries) {
+            if let fields = entry.array?.first?.array?.last?.array, let line = Self.pairs(fields)["e"] {
+                lines[seq] = line
+            }
+        }
+        return ids.indices.map { index in
+            guard index < seqs.count, let seq = seqs[index], let line = lines[seq],
+                var transfer = JournalText.parseTransfer(line)
+            else { return nil }
+            if transfer.flags.contains(.pending) {
+                transfer.state = (index < states.count ? states[index] : nil).flatMap(PendingState.init) ?? .pending
+            }
+            return transfer
+        }
     }
 
     public func accounts(ledger: LedgerName) async throws -> [Account] {
@@ -162,26 +198,55 @@ public struct RedisLedgerStore: LedgerStore {
         return (members.array ?? []).compactMap { $0.string.flatMap { try? LedgerName($0) } }.sorted()
     }
 
+    /// The journal's head; its hash is the chain's last one (the genesis hash for an empty journal, empty while
+    /// the head's own line is not chained yet).
     public func head(ledger: LedgerName) async throws -> JournalHead {
-        let reply = try await redis.send("HMGET", Self.prefix(ledger) + "head", "seq", "hash", "ts")
-        let values = reply.array ?? []
-        guard values.count == 3, let seq = values[0].integer, let hash = values[1].string,
-            let ts = values[2].integer
-        else { return .empty }
+        let prefix = Self.prefix(ledger)
+        let replies = try await redis.pipeline([
+            ["HMGET", prefix + "head", "seq", "ts"], ["XREVRANGE", prefix + "chain", "+", "-", "COUNT", "1"],
+        ])
+        let values = replies[0].array ?? []
+        guard values.count == 2, let seq = values[0].integer, let ts = values[1].integer else { return .empty }
+        let last = replies[1].array?.first?.array
+        let chainedSeq = last?.first?.string.flatMap(Self.seq) ?? 0
+        let hash = chainedSeq == seq ? (last?.last?.array.map(Self.pairs)?["h"] ?? "") : ""
         return JournalHead(seq: seq, hash: hash, timestamp: ts)
     }
 
+    /// Entries with seq > `after`: each line with its hash from the chain ("" for a line not chained yet).
     public func journal(ledger: LedgerName, after seq: Int64, limit: Int) async throws -> [JournalEntry] {
         guard limit > 0 else { return [] }
+        let prefix = Self.prefix(ledger)
+        let replies = try await redis.pipeline([
+            ["XRANGE", prefix + "journal", "\(seq + 1)-0", "+", "COUNT", String(limit)],
+            ["XRANGE", prefix + "chain", "\(seq + 1)-0", "+", "COUNT", String(limit)],
+        ])
+        var hashes: [Int64: String] = [:]
+        for item in replies[1].array ?? [] {
+            guard let pair = item.array, pair.count == 2, let id = pair[0].string.flatMap(Self.seq),
+                let fields = pair[1].array
+            else { continue }
+            hashes[id] = Self.pairs(fields)["h"]
+        }
+        return (replies[0].array ?? []).compactMap { item in
+            guard let pair = item.array, pair.count == 2, let id = pair[0].string.flatMap(Self.seq),
+                let fields = pair[1].array, let line = Self.pairs(fields)["e"]
+            else { return nil }
+            return JournalEntry(line: line, hash: hashes[id] ?? "")
+        }
+    }
+
+    private func journalLines(ledger: LedgerName, after seq: Int64, limit: Int) async throws -> [String] {
         let reply = try await redis.send(
             "XRANGE", Self.prefix(ledger) + "journal", "\(seq + 1)-0", "+", "COUNT", String(limit))
         return (reply.array ?? []).compactMap { item in
             guard let pair = item.array, pair.count == 2, let fields = pair[1].array else { return nil }
-            let map = Self.pairs(fields)
-            guard let line = map["e"], let hash = map["h"] else { return nil }
-            return JournalEntry(line: line, hash: hash)
+            return Self.pairs(fields)["e"]
         }
     }
+
+    /// The seq of a stream entry id `<seq>-0`.
+    private static func seq(_ id: String) -> Int64? { Int64(id.prefix { $0 != "-" }) }
 
     private static func pairs(_ flat: [RedisReply]) -> [String: String] {
         var map: [String: String] = [:]
@@ -210,16 +275,4 @@ public struct RedisLedgerStore: LedgerStore {
         return account
     }
 
-    private static func transfer(id: LedgerID, ledger: LedgerName, _ reply: RedisReply) -> Transfer? {
-        let f = pairs(reply.array ?? [])
-        guard let debit = f["debit"].flatMap({ LedgerID(hex: $0) }), let credit = f["credit"].flatMap({ LedgerID(hex: $0) })
-        else { return nil }
-        let int = { (key: String) in f[key].flatMap { Int64($0) } ?? 0 }
-        return Transfer(
-            id: id, debitAccountID: debit, creditAccountID: credit, amount: int("amount"), requestedAmount: int("req"),
-            pendingID: f["pid"].flatMap { LedgerID(hex: $0) } ?? .zero, ledger: ledger,
-            code: UInt16(clamping: int("code")), flags: TransferFlags(rawValue: Int(int("flags"))),
-            timeout: int("timeout"), userData: f["ud"] ?? "", timestamp: int("ts"),
-            state: f["state"].flatMap { PendingState(rawValue: $0) }, expiresAt: int("exp"))
-    }
 }
