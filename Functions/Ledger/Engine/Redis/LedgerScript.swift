@@ -364,6 +364,15 @@ elseif op == "transfers" then
             pid = ARGV[o + 4], ledger = ARGV[o + 5], code = tonumber(ARGV[o + 6]), flags = tonumber(ARGV[o + 7]),
             timeout = tonumber(ARGV[o + 8]), ud = ARGV[o + 9] }
     end
+    -- The batch's new ids in one look instead of one each (the usual case: none exists).
+    if count > 0 then
+        local ids = {}
+        for i = 1, count do ids[i] = batch[i].id end
+        local seqs = redis.call("HMGET", P .. "tx", unpack(ids))
+        for i = 1, count do
+            if not seqs[i] and transfers[ids[i]] == nil then transfers[ids[i]] = false end
+        end
+    end
     local start = 1
     while start <= count do
         local stop = start
