@@ -50,7 +50,8 @@ struct LedgerPostingTests {
         }
     }
 
-    @Test("a refund takes from held first, then available; never more than captured; not before its capture",
+    @Test(
+        "a refund takes from held first, then available; never more than captured; not before its capture",
         arguments: StoreKind.allCases)
     func refund(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
@@ -68,8 +69,9 @@ struct LedgerPostingTests {
             let partial = try await service.postRefund(refunded("pay_1", "re_1", amount: 500, total: 500))
             #expect(partial.legs.map(\.amount) == [412, 88])
             #expect(partial.legs.map(\.debit) == ["merchant:m_42:held", "merchant:m_42:available"])
-            #expect(try await service.postRefund(refunded("pay_1", "re_1", amount: 500, total: 500)).legs.map(\.result)
-                == [.exists, .exists])
+            #expect(
+                try await service.postRefund(refunded("pay_1", "re_1", amount: 500, total: 500)).legs.map(\.result)
+                    == [.exists, .exists])
             #expect(
                 try await service.balances(merchant: "m_42") == [
                     MerchantBalance(currency: "USD", available: 1412, pending: 0, reserved: 0)
@@ -98,7 +100,8 @@ struct LedgerPostingTests {
         }
     }
 
-    @Test("a chargeback takes held, available, reserve, then a negative balance by its own code; once",
+    @Test(
+        "a chargeback takes held, available, reserve, then a negative balance by its own code; once",
         arguments: StoreKind.allCases)
     func chargeback(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in

@@ -5,13 +5,16 @@ import Testing
 /// redis-server.
 @Suite("ledger semantics: results, chains, two-phase transfers, limits, overflow, on memory and Redis")
 struct LedgerSemanticsTests {
-    @Test("a transfer moves posted balances; a repeat is exists; a repeat with another field names the field",
+    @Test(
+        "a transfer moves posted balances; a repeat is exists; a repeat with another field names the field",
         arguments: StoreKind.allCases)
     func idempotency(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
             try await openAccounts(store, [1, 2])
-            #expect(try await store.createTransfers([transfer(10, from: 1, to: 2, 500, userData: "pay_1")]) == [.created])
-            #expect(try await store.createTransfers([transfer(10, from: 1, to: 2, 500, userData: "pay_1")]) == [.exists])
+            #expect(
+                try await store.createTransfers([transfer(10, from: 1, to: 2, 500, userData: "pay_1")]) == [.created])
+            #expect(
+                try await store.createTransfers([transfer(10, from: 1, to: 2, 500, userData: "pay_1")]) == [.exists])
             #expect(
                 try await store.createTransfers([
                     transfer(10, from: 1, to: 2, 501, userData: "pay_1"),
@@ -98,12 +101,14 @@ struct LedgerSemanticsTests {
         }
     }
 
-    @Test("two-phase: pending reserves, a partial post releases the rest, a second resolve is refused",
+    @Test(
+        "two-phase: pending reserves, a partial post releases the rest, a second resolve is refused",
         arguments: StoreKind.allCases)
     func twoPhase(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
             try await openAccounts(store, [1, 2])
-            #expect(try await store.createTransfers([transfer(10, from: 1, to: 2, 1000, flags: .pending)]) == [.created])
+            #expect(
+                try await store.createTransfers([transfer(10, from: 1, to: 2, 1000, flags: .pending)]) == [.created])
             #expect(try await balances(store, 1) == [1000, 0, 0, 0])
             #expect(
                 try await store.createTransfers([
@@ -129,7 +134,8 @@ struct LedgerSemanticsTests {
         }
     }
 
-    @Test("a pending transfer expires at its timeout: balances back, a late post is pending_transfer_expired",
+    @Test(
+        "a pending transfer expires at its timeout: balances back, a late post is pending_transfer_expired",
         arguments: StoreKind.allCases)
     func expiry(kind: StoreKind) async throws {
         try await withStore(kind) { store, clock in
@@ -156,7 +162,8 @@ struct LedgerSemanticsTests {
         }
     }
 
-    @Test("limits: debits within credits, credits within debits; balancing moves only what fits",
+    @Test(
+        "limits: debits within credits, credits within debits; balancing moves only what fits",
         arguments: StoreKind.allCases)
     func limits(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
@@ -183,7 +190,8 @@ struct LedgerSemanticsTests {
         }
     }
 
-    @Test("amounts and balances stop at 2⁵³−1 with overflows_… (Lua numbers are doubles)",
+    @Test(
+        "amounts and balances stop at 2⁵³−1 with overflows_… (Lua numbers are doubles)",
         arguments: StoreKind.allCases)
     func overflow(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
@@ -207,8 +215,9 @@ struct LedgerSemanticsTests {
                 try await store.createTransfers([transfer(17, from: 3, to: 2, 0, flags: .balancingDebit)]) == [
                     .exceedsCredits
                 ])
-            #expect(try await store.createTransfers([transfer(18, from: 2, to: 3, 5, flags: .pending, timeout: limit)])
-                == [.overflowsTimeout])
+            #expect(
+                try await store.createTransfers([transfer(18, from: 2, to: 3, 5, flags: .pending, timeout: limit)])
+                    == [.overflowsTimeout])
             #expect(try await verify(store).ok)
         }
     }
@@ -232,7 +241,8 @@ struct LedgerSemanticsTests {
         }
     }
 
-    @Test("accounts: exists, exists_with_different_…, flags, and a refused batch writes nothing",
+    @Test(
+        "accounts: exists, exists_with_different_…, flags, and a refused batch writes nothing",
         arguments: StoreKind.allCases)
     func accounts(kind: StoreKind) async throws {
         try await withStore(kind) { (store: any LedgerStore, _: ManualClock) async throws in

@@ -66,8 +66,12 @@ struct LedgerSimulationTests {
         let modelHead = try await model.head(ledger: usd)
         #expect(head == modelHead, "\(context): journal heads differ: redis \(head), model \(modelHead)")
         let all = stored.compactMap { $0 }
-        let debits = all.reduce(into: (Int64(0), Int64(0))) { $0.0 += $1.debitsPending; $0.1 += $1.debitsPosted }
-        let credits = all.reduce(into: (Int64(0), Int64(0))) { $0.0 += $1.creditsPending; $0.1 += $1.creditsPosted }
+        let debits = all.reduce(into: (Int64(0), Int64(0))) {
+            $0.0 += $1.debitsPending; $0.1 += $1.debitsPosted
+        }
+        let credits = all.reduce(into: (Int64(0), Int64(0))) {
+            $0.0 += $1.creditsPending; $0.1 += $1.creditsPosted
+        }
         #expect(debits == credits, "\(context): Σ debits ≠ Σ credits")
         for a in all {
             if a.flags.contains(.debitsMustNotExceedCredits) {
@@ -82,7 +86,8 @@ struct LedgerSimulationTests {
 
     private static func figures(_ a: Account?) -> String {
         guard let a else { return "none" }
-        return "debits \(a.debitsPending)/\(a.debitsPosted) credits \(a.creditsPending)/\(a.creditsPosted) flags \(a.flags.rawValue)"
+        return
+            "debits \(a.debitsPending)/\(a.debitsPosted) credits \(a.creditsPending)/\(a.creditsPosted) flags \(a.flags.rawValue)"
     }
 }
 

@@ -25,7 +25,8 @@ struct LedgerVerifyTests {
         let report = try await verify(store)
         #expect(report.failureSeq == 4)
         #expect(report.failureReason?.contains("hash") == true)
-        await store.tamper(ledger: usd, seq: 4, line: line.replacingOccurrences(of: "|700|", with: "|7000|"), rehash: true)
+        await store.tamper(
+            ledger: usd, seq: 4, line: line.replacingOccurrences(of: "|700|", with: "|7000|"), rehash: true)
         #expect(try await verify(store).failureSeq == 5)
     }
 

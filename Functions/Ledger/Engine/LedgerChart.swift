@@ -82,8 +82,10 @@ public struct ChartAccount: Hashable, Sendable {
 
     /// A merchant's accounts.
     public static func merchant(_ merchant: String) -> [ChartAccount] {
-        [held(merchant: merchant), available(merchant: merchant), reserve(merchant: merchant),
-         payoutsInTransit(merchant: merchant), negative(merchant: merchant)]
+        [
+            held(merchant: merchant), available(merchant: merchant), reserve(merchant: merchant),
+            payoutsInTransit(merchant: merchant), negative(merchant: merchant),
+        ]
     }
 }
 

@@ -11,7 +11,8 @@ public struct LedgerName: Hashable, Comparable, Sendable, CustomStringConvertibl
         guard (2...12).contains(code.utf8.count),
             code.utf8.allSatisfy({ (65...90).contains($0) || (48...57).contains($0) || $0 == 95 })
         else {
-            throw LedgerInputError(field: "ledger", "a ledger is 2 to 12 of A–Z, 0–9 and _, not \(code.debugDescription)")
+            throw LedgerInputError(
+                field: "ledger", "a ledger is 2 to 12 of A–Z, 0–9 and _, not \(code.debugDescription)")
         }
         self.code = code
     }

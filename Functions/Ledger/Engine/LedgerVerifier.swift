@@ -80,7 +80,8 @@ public struct LedgerVerifier {
                 || s.flags != account.flags
             {
                 report.fail(
-                    nil, "account \(account.id.hex) (\(account.name)) stores debits \(s.debitsPending)/\(s.debitsPosted) "
+                    nil,
+                    "account \(account.id.hex) (\(account.name)) stores debits \(s.debitsPending)/\(s.debitsPosted) "
                         + "credits \(s.creditsPending)/\(s.creditsPosted), the journal says debits "
                         + "\(account.debitsPending)/\(account.debitsPosted) credits "
                         + "\(account.creditsPending)/\(account.creditsPosted) (pending/posted)"
@@ -100,7 +101,8 @@ public struct LedgerVerifier {
         }
         if sums.dp != sums.cp || sums.dpo != sums.cpo {
             report.fail(
-                nil, "the ledger does not balance: debits \(sums.dp)/\(sums.dpo), credits \(sums.cp)/\(sums.cpo) (pending/posted)"
+                nil,
+                "the ledger does not balance: debits \(sums.dp)/\(sums.dpo), credits \(sums.cp)/\(sums.cpo) (pending/posted)"
             )
         }
         report.accounts = accounts.count
@@ -149,7 +151,8 @@ public struct LedgerVerifier {
         else { throw VerifyFailure("a malformed account line") }
         guard accounts[id] == nil else { throw VerifyFailure("account \(id.hex) is created twice") }
         accounts[id] = Account(
-            NewAccount(id: id, ledger: ledger, code: code, owner: f[7], name: f[8], flags: AccountFlags(rawValue: flags)),
+            NewAccount(
+                id: id, ledger: ledger, code: code, owner: f[7], name: f[8], flags: AccountFlags(rawValue: flags)),
             timestamp: timestamp)
     }
 
@@ -226,7 +229,8 @@ public struct LedgerVerifier {
         guard f.count == 6, let count = Int(f[4]) else { throw VerifyFailure("a malformed seal line") }
         let digest = BalanceDigest.of(accounts.values)
         guard count == accounts.count, digest == f[5] else {
-            throw VerifyFailure("the seal's balances (\(count) accounts, \(f[5])) are not the journal's (\(accounts.count), \(digest))")
+            throw VerifyFailure(
+                "the seal's balances (\(count) accounts, \(f[5])) are not the journal's (\(accounts.count), \(digest))")
         }
         report.seals += 1
     }

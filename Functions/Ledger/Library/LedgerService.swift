@@ -91,7 +91,10 @@ public final class LedgerService: Sendable {
             return Posting(kind: "refund", paymentID: refund.paymentID, ledger: ledger, legs: legs)
         }
         let capture = try await store.lookupTransfers(
-            [LedgerID.derived("payment", refund.paymentID, "capture"), LedgerID.derived("payment", refund.paymentID, "fee")],
+            [
+                LedgerID.derived("payment", refund.paymentID, "capture"),
+                LedgerID.derived("payment", refund.paymentID, "fee"),
+            ],
             ledger: ledger)
         guard let net = capture[0] else {
             throw LedgerError(
@@ -134,21 +137,26 @@ public final class LedgerService: Sendable {
         var found: (LedgerName, Transfer, Transfer?)?
         for ledger in try await store.ledgers() {
             let capture = try await store.lookupTransfers(
-                [.derived("payment", chargeback.paymentID, "capture"), .derived("payment", chargeback.paymentID, "fee")],
+                [
+                    .derived("payment", chargeback.paymentID, "capture"),
+                    .derived("payment", chargeback.paymentID, "fee"),
+                ],
                 ledger: ledger)
             if let net = capture[0] { found = (ledger, net, capture[1]) }
         }
         guard let (ledger, net, fee) = found else {
             throw LedgerError(
-                .notYetPosted, "payment \(chargeback.paymentID)'s capture is not in the ledger yet", field: "payment_id")
+                .notYetPosted, "payment \(chargeback.paymentID)'s capture is not in the ledger yet", field: "payment_id"
+            )
         }
         let captured = net.amount + (fee?.amount ?? 0)
         let amount = chargeback.amount ?? captured
         guard amount > 0, amount <= captured else {
             throw LedgerError.invalid("amount", "a chargeback takes 1 to the \(captured) captured, not \(amount)")
         }
-        guard let merchant = try await store.lookupAccounts([net.creditAccountID], ledger: ledger).first??.owner
-            .split(separator: ":").last.map(String.init)
+        guard
+            let merchant = try await store.lookupAccounts([net.creditAccountID], ledger: ledger).first??.owner
+                .split(separator: ":").last.map(String.init)
         else { throw LedgerError(.refused, "the capture \(net.id) credits no merchant account") }
         let key = ["chargeback", chargeback.paymentID]
         let sources: [(ChartAccount, String)] = [
@@ -271,7 +279,8 @@ public final class LedgerService: Sendable {
             failed.result != .exceedsCredits
         {
             throw LedgerError(
-                .refused, "the \(kind) of \(paymentID) was refused: \(failed.debit) → \(failed.credit) "
+                .refused,
+                "the \(kind) of \(paymentID) was refused: \(failed.debit) → \(failed.credit) "
                     + "\(failed.amount): \(failed.result.rawValue)")
         }
         return posting

@@ -49,7 +49,8 @@ enum LedgerViews {
     /// currency codes as Stripe writes them.
     static func balance(_ balances: [MerchantBalance]) -> JSONValue {
         func list(_ pick: (MerchantBalance) -> Int64) -> JSONValue {
-            .array(balances.map { .object(["amount": number(pick($0)), "currency": .string($0.currency.lowercased())]) })
+            .array(
+                balances.map { .object(["amount": number(pick($0)), "currency": .string($0.currency.lowercased())]) })
         }
         return .object([
             "object": .string("balance"), "livemode": .bool(false), "available": list(\.available),

@@ -31,7 +31,8 @@ final class EmbeddedRedis: @unchecked Sendable {
                 arguments: [
                     "--port", String(redis.port), "--bind", "127.0.0.1", "--protected-mode", "yes", "--dir",
                     directory.path,
-                    "--appendonly", "yes", "--appendfsync", fsync.rawValue, "--save", "", "--daemonize", "no", "--loglevel",
+                    "--appendonly", "yes", "--appendfsync", fsync.rawValue, "--save", "", "--daemonize", "no",
+                    "--loglevel",
                     "warning",
                     "--logfile", directory.appendingPathComponent("redis.log").path, "--pidfile", pidFile,
                 ], environment: ProcessInfo.processInfo.environment, newProcessGroup: true)

@@ -47,7 +47,8 @@ func ledgerHot(redisURL: String, batches: Int, writers: Int) async throws {
         }
         try await group.waitForAll()
     }
-    report("ledger_hot_account_batch100_\(writers)writers", operations: perWriter * writers * 100,
+    report(
+        "ledger_hot_account_batch100_\(writers)writers", operations: perWriter * writers * 100,
         elapsed: ContinuousClock.now - started)
 }
 
