@@ -20,7 +20,7 @@ struct LedgerVerifyTests {
         let store = InMemoryLedgerStore(clock: ManualClock().now)
         try await populate(store)
         #expect(try await verify(store).ok)
-        let line = try await store.journal(ledger: usd, after: 3, limit: 1)[0].line
+        let line = await store.journal(ledger: usd, after: 3, limit: 1)[0].line
         await store.tamper(ledger: usd, seq: 4, line: line.replacingOccurrences(of: "|700|", with: "|7000|"))
         let report = try await verify(store)
         #expect(report.failureSeq == 4)
@@ -58,7 +58,7 @@ struct LedgerVerifyTests {
         let store = InMemoryLedgerStore(clock: ManualClock().now)
         try await populate(store)
         #expect(try await LedgerVerification.seal(store, ledger: usd).ok)
-        let seal = try await store.journal(ledger: usd, after: 6, limit: 1)[0]
+        let seal = await store.journal(ledger: usd, after: 6, limit: 1)[0]
         #expect(seal.line.hasPrefix("S|7|"))
         await store.tamper(ledger: usd, seq: 7, line: String(seal.line.dropLast(4)) + "beef", rehash: true)
         let report = try await verify(store)
