@@ -107,7 +107,7 @@ public struct RedisLedgerStore: LedgerStore {
             throw RedisError(.protocolError, "the \(ledger.code) journal's lines do not reach seq \(reply.endSeq)")
         }
         let hashes = JournalEntry.chain(lines, after: reply.chainedHash).map(\.hash)
-        try await redis.evaluate(
+        _ = try await redis.evaluate(
             LedgerScript.chain, keys: [Self.prefix(ledger) + "chain"], arguments: [String(first)] + hashes)
     }
 
