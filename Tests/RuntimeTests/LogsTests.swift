@@ -37,7 +37,11 @@ struct LogsTests {
         let follower = try ChildProcess(
             try Executables.built("smartpay"),
             arguments: ["logs", "split", "-f", "--state-dir", platform.state.path, "--template", Self.template])
-        try await Task.sleep(for: .milliseconds(500))
+        // Until it has printed the earlier line (a busy machine starts it slowly), then a moment for any repeat.
+        for _ in 0..<200 where !String(decoding: follower.stdout, as: UTF8.self).contains("invocation refused") {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(300))
         let before = String(decoding: follower.stdout, as: UTF8.self).components(separatedBy: "invocation refused")
         _ = try await platform.post("/split", #"{"amount": 1.5, "currency": "USD", "parts_bps": [10000]}"#)
         var followed = false
