@@ -81,14 +81,8 @@ public final class LedgerService: Sendable {
         guard refund.amount > 0 else { throw LedgerError.invalid("amount", "a refund moves a positive amount") }
         let key = ["refund", refund.paymentID, refund.refundID]
         let legIDs = [LedgerID.derived(key + ["held"]), LedgerID.derived(key + ["available"])]
-        let earlier = try await store.lookupTransfers(legIDs, ledger: ledger)
-        if earlier.contains(where: { $0 != nil }) {
-            let legs = earlier.compactMap { $0 }.map { t in
-                Posting.Leg(
-                    code: .refund, id: t.id, debit: t.debitAccountID.hex, credit: t.creditAccountID.hex,
-                    amount: t.amount, result: .exists)
-            }
-            return Posting(kind: "refund", paymentID: refund.paymentID, ledger: ledger, legs: legs)
+        if let earlier = try await posted("refund", paymentID: refund.paymentID, legs: legIDs, ledger: ledger) {
+            return earlier
         }
         let capture = try await store.lookupTransfers(
             [
@@ -163,42 +157,58 @@ public final class LedgerService: Sendable {
             (.held(merchant: merchant), "held"), (.available(merchant: merchant), "available"),
             (.reserve(merchant: merchant), "reserve"),
         ]
-        let earlier = try await store.lookupTransfers(
-            (sources.map(\.1) + ["negative"]).map { LedgerID.derived(key + [$0]) }, ledger: ledger)
-        if earlier.contains(where: { $0 != nil }) {
-            return Posting(
-                kind: "chargeback", paymentID: chargeback.paymentID, ledger: ledger,
-                legs: earlier.compactMap { $0 }.map { t in
-                    Posting.Leg(
-                        code: .chargeback, id: t.id, debit: t.debitAccountID.hex, credit: t.creditAccountID.hex,
-                        amount: t.amount, result: .exists)
-                })
+        let legIDs = (sources.map(\.1) + ["negative"]).map { LedgerID.derived(key + [$0]) }
+        if let earlier = try await posted("chargeback", paymentID: chargeback.paymentID, legs: legIDs, ledger: ledger) {
+            return earlier
         }
+        try await ensure([.chargebackLoss, .negative(merchant: merchant)], ledger: ledger)
         for _ in 0..<5 {
-            let balances = try await store.lookupAccounts(sources.map { $0.0.id(in: ledger) }, ledger: ledger)
-            var left = amount
-            var legs: [(TransferCode, ChartAccount, ChartAccount, Int64)] = []
-            var steps: [String] = []
-            for ((account, step), balance) in zip(sources, balances) where left > 0 {
-                let free = balance.map { $0.creditsPosted - $0.debitsPosted - $0.debitsPending } ?? 0
-                let take = min(left, max(0, free))
-                if take > 0 {
-                    legs.append((.chargeback, account, .chargebackLoss, take))
-                    steps.append(step)
-                    left -= take
-                }
-            }
-            if left > 0 {
-                legs.append((.chargebackNegative, .negative(merchant: merchant), .chargebackLoss, left))
-                steps.append("negative")
-            }
-            try await ensure([.chargebackLoss, .negative(merchant: merchant)], ledger: ledger)
+            let (legs, steps) = try await chargebackLegs(amount, from: sources, merchant: merchant, ledger: ledger)
             let posting = try await post(
                 kind: "chargeback", paymentID: chargeback.paymentID, key: key, legs: legs, steps: steps,
                 ledger: ledger)
             if posting.isPosted { return posting }
         }
         throw LedgerError(.refused, "the chargeback of \(chargeback.paymentID) kept racing other postings; retry")
+    }
+
+    /// The chargeback's legs: as much as each source holds, in order, and the rest to the merchant's negative account.
+    private func chargebackLegs(
+        _ amount: Int64, from sources: [(ChartAccount, String)], merchant: String, ledger: LedgerName
+    ) async throws -> (legs: [(TransferCode, ChartAccount, ChartAccount, Int64)], steps: [String]) {
+        let balances = try await store.lookupAccounts(sources.map { $0.0.id(in: ledger) }, ledger: ledger)
+        var left = amount
+        var legs: [(TransferCode, ChartAccount, ChartAccount, Int64)] = []
+        var steps: [String] = []
+        for ((account, step), balance) in zip(sources, balances) where left > 0 {
+            let free = balance.map { $0.creditsPosted - $0.debitsPosted - $0.debitsPending } ?? 0
+            let take = min(left, max(0, free))
+            if take > 0 {
+                legs.append((.chargeback, account, .chargebackLoss, take))
+                steps.append(step)
+                left -= take
+            }
+        }
+        if left > 0 {
+            legs.append((.chargebackNegative, .negative(merchant: merchant), .chargebackLoss, left))
+            steps.append("negative")
+        }
+        return (legs, steps)
+    }
+
+    /// An earlier delivery's posting, when any of its legs is in the ledger (a chain commits whole).
+    private func posted(_ kind: String, paymentID: String, legs ids: [LedgerID], ledger: LedgerName) async throws
+        -> Posting?
+    {
+        let earlier = try await store.lookupTransfers(ids, ledger: ledger).compactMap { $0 }
+        guard !earlier.isEmpty else { return nil }
+        return Posting(
+            kind: kind, paymentID: paymentID, ledger: ledger,
+            legs: earlier.map { t in
+                Posting.Leg(
+                    code: TransferCode(rawValue: t.code) ?? .refund, id: t.id, debit: t.debitAccountID.hex,
+                    credit: t.creditAccountID.hex, amount: t.amount, result: .exists)
+            })
     }
 
     /// A merchant's balances, one entry per currency it has accounts in.
