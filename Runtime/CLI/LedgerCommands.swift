@@ -117,11 +117,13 @@ struct LedgerCommand: AsyncParsableCommand {
                 var after: Int64 = 0
                 while shown < limit {
                     let page = try await store.journal(ledger: ledger, after: after, limit: 5_000)
-                    for entry in page where entry.line.hasPrefix("T|") && shown < limit {
-                        let f = entry.line.split(separator: "|", omittingEmptySubsequences: false)
-                        guard f.count == 15 else { continue }
-                        if let wanted, f[5] != wanted.hex && f[6] != wanted.hex { continue }
-                        printLine("\(ledger.code) seq \(f[1]) \(f[4]) \(f[5]) → \(f[6]) \(f[7]) code \(f[10]) \(f[13])")
+                    for entry in page where shown < limit {
+                        guard let t = JournalText.parseTransfer(entry.line) else { continue }
+                        if let wanted, t.debitAccountID != wanted && t.creditAccountID != wanted { continue }
+                        let seq = entry.line.split(separator: "|", maxSplits: 2)[1]
+                        printLine(
+                            "\(ledger.code) seq \(seq) \(t.id) \(t.debitAccountID) → \(t.creditAccountID) \(t.amount) "
+                                + "code \(t.code) \(t.userData)")
                         shown += 1
                     }
                     guard page.count == 5_000 else { break }

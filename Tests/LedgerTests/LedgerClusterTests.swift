@@ -41,7 +41,7 @@ final class RedisCluster: @unchecked Sendable {
             ], timeout: .seconds(30))
         guard created.status == 0 else { throw TestSupportError("cluster create: \(created.stdoutText)") }
         for _ in 0..<200 {
-            let states = try await ports.asyncMap { port in
+            let states = ports.map { port in
                 try? RedisConnection(configuration: Self.configuration(port)).send(["CLUSTER", "INFO"]).string
             }
             if states.allSatisfy({ $0?.contains("cluster_state:ok") == true }) { return }
@@ -82,14 +82,6 @@ final class RedisCluster: @unchecked Sendable {
         for node in nodes { node.stop() }
         nodes = []
         try? FileManager.default.removeItem(at: directory)
-    }
-}
-
-extension Array {
-    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
-        var out: [T] = []
-        for element in self { out.append(try await transform(element)) }
-        return out
     }
 }
 

@@ -75,7 +75,7 @@ public struct JournalEntry: Hashable, Sendable {
 }
 
 /// Building the canonical lines: integers in decimal, ids in 32 hex digits, flags as their bit values.
-enum JournalText {
+public enum JournalText {
     static func account(seq: Int64, _ a: Account) -> String {
         "A|\(seq)|\(a.timestamp)|\(a.ledger.code)|\(a.id.hex)|\(a.code)|\(a.flags.rawValue)|\(a.owner)|\(a.name)"
     }
@@ -90,8 +90,8 @@ enum JournalText {
         "X|\(seq)|\(timestamp)|\(ledger.code)|\(pendingID.hex)"
     }
 
-    /// A transfer back from its `T` line (its pending state is kept elsewhere).
-    static func parseTransfer(_ line: String) -> Transfer? {
+    /// A transfer back from its `T` line (its pending state is kept elsewhere); nil for any other line.
+    public static func parseTransfer(_ line: String) -> Transfer? {
         let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         guard f.count == 15, f[0] == "T", let ts = Int64(f[2]), let ledger = try? LedgerName(f[3]),
             let id = LedgerID(hex: f[4]), let debit = LedgerID(hex: f[5]), let credit = LedgerID(hex: f[6]),

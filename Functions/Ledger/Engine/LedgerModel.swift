@@ -228,3 +228,34 @@ public struct Transfer: Hashable, Sendable {
     /// For a pending transfer with a timeout: when it expires (µs since 1970).
     public var expiresAt: Int64
 }
+
+/// How a transfer moves its two accounts' balances: written once, for the state machine and for `verify`'s rebuild
+/// from the journal.
+enum Movement {
+    /// A posted transfer.
+    static func post(_ amount: Int64, debit dr: inout Account, credit cr: inout Account) {
+        dr.debitsPosted += amount
+        cr.creditsPosted += amount
+    }
+
+    /// A pending transfer reserves its amount; a closing one closes its side's account.
+    static func reserve(_ amount: Int64, flags: TransferFlags, debit dr: inout Account, credit cr: inout Account) {
+        dr.debitsPending += amount
+        cr.creditsPending += amount
+        if flags.contains(.closingDebit) { dr.flags.insert(.closed) }
+        if flags.contains(.closingCredit) { cr.flags.insert(.closed) }
+    }
+
+    /// A pending transfer leaves pending: posted (`posting` the amount posted, the rest released) or, with nil,
+    /// voided or expired — which reopens what it closed.
+    static func resolve(_ p: Transfer, posting: Int64?, debit dr: inout Account, credit cr: inout Account) {
+        dr.debitsPending -= p.amount
+        cr.creditsPending -= p.amount
+        if let posting {
+            post(posting, debit: &dr, credit: &cr)
+        } else {
+            if p.flags.contains(.closingDebit) { dr.flags.remove(.closed) }
+            if p.flags.contains(.closingCredit) { cr.flags.remove(.closed) }
+        }
+    }
+}

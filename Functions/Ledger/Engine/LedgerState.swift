@@ -126,13 +126,9 @@ public struct LedgerState: Sendable {
         if let refusal = Self.refusal(amount, of: t, debit: dr, credit: cr, at: timestamp) { return refusal }
 
         if pending {
-            dr.debitsPending += amount
-            cr.creditsPending += amount
-            if t.flags.contains(.closingDebit) { dr.flags.insert(.closed) }
-            if t.flags.contains(.closingCredit) { cr.flags.insert(.closed) }
+            Movement.reserve(amount, flags: t.flags, debit: &dr, credit: &cr)
         } else {
-            dr.debitsPosted += amount
-            cr.creditsPosted += amount
+            Movement.post(amount, debit: &dr, credit: &cr)
         }
         setAccount(dr)
         setAccount(cr)
@@ -228,15 +224,7 @@ public struct LedgerState: Sendable {
             if amount > limit - dr.debitsPosted { return .overflowsDebitsPosted }
             if amount > limit - cr.creditsPosted { return .overflowsCreditsPosted }
         }
-        dr.debitsPending -= p.amount
-        cr.creditsPending -= p.amount
-        if voiding {
-            if p.flags.contains(.closingDebit) { dr.flags.remove(.closed) }
-            if p.flags.contains(.closingCredit) { cr.flags.remove(.closed) }
-        } else {
-            dr.debitsPosted += amount
-            cr.creditsPosted += amount
-        }
+        Movement.resolve(p, posting: voiding ? nil : amount, debit: &dr, credit: &cr)
         setAccount(dr)
         setAccount(cr)
         p.state = voiding ? .voided : .posted
@@ -286,10 +274,7 @@ public struct LedgerState: Sendable {
             .prefix(Self.expiriesPerBatch)
         for var p in due {
             guard var dr = accounts[p.debitAccountID], var cr = accounts[p.creditAccountID] else { continue }
-            dr.debitsPending -= p.amount
-            cr.creditsPending -= p.amount
-            if p.flags.contains(.closingDebit) { dr.flags.remove(.closed) }
-            if p.flags.contains(.closingCredit) { cr.flags.remove(.closed) }
+            Movement.resolve(p, posting: nil, debit: &dr, credit: &cr)
             setAccount(dr)
             setAccount(cr)
             p.state = .expired

@@ -137,7 +137,7 @@ public struct LedgerVerifier {
         }
         switch fields[0] {
         case "A": try account(fields, timestamp: timestamp)
-        case "T": try transfer(fields, timestamp: timestamp)
+        case "T": try transfer(entry.line)
         case "X": try expiry(fields)
         case "S": try seal(fields)
         default: throw VerifyFailure("unknown entry kind \(fields[0].debugDescription)")
@@ -156,15 +156,12 @@ public struct LedgerVerifier {
             timestamp: timestamp)
     }
 
-    private mutating func transfer(_ f: [String], timestamp: Int64) throws(VerifyFailure) {
-        guard f.count == 15, let id = LedgerID(hex: f[4]), let debit = LedgerID(hex: f[5]),
-            let credit = LedgerID(hex: f[6]), let amount = Int64(f[7]), let requested = Int64(f[8]),
-            let pendingID = LedgerID(hex: f[9]), let code = UInt16(f[10]), let rawFlags = Int(f[11]),
-            let timeout = Int64(f[12]), let expiresAt = Int64(f[14]), let ledger = try? LedgerName(f[3])
-        else { throw VerifyFailure("a malformed transfer line") }
+    private mutating func transfer(_ line: String) throws(VerifyFailure) {
+        guard let t = JournalText.parseTransfer(line) else { throw VerifyFailure("a malformed transfer line") }
+        let (id, debit, credit, amount, pendingID, flags) =
+            (t.id, t.debitAccountID, t.creditAccountID, t.amount, t.pendingID, t.flags)
         guard transferIDs.insert(id).inserted else { throw VerifyFailure("transfer \(id.hex) is posted twice") }
         report.transfers += 1
-        let flags = TransferFlags(rawValue: rawFlags)
         guard amount >= 0, amount <= ledgerAmountLimit else { throw VerifyFailure("amount \(amount) is out of range") }
         guard var dr = accounts[debit] else { throw VerifyFailure("transfer \(id.hex) debits unknown \(debit.hex)") }
         guard var cr = accounts[credit] else { throw VerifyFailure("transfer \(id.hex) credits unknown \(credit.hex)") }
@@ -180,28 +177,17 @@ public struct LedgerVerifier {
                 throw VerifyFailure("transfer \(id.hex) does not match the pending transfer it resolves")
             }
             pending[pendingID] = nil
-            dr.debitsPending -= p.amount
-            cr.creditsPending -= p.amount
             if flags.contains(.voidPending) {
                 guard amount == p.amount else { throw VerifyFailure("void \(id.hex) names a different amount") }
-                if p.flags.contains(.closingDebit) { dr.flags.remove(.closed) }
-                if p.flags.contains(.closingCredit) { cr.flags.remove(.closed) }
+                Movement.resolve(p, posting: nil, debit: &dr, credit: &cr)
             } else {
-                dr.debitsPosted += amount
-                cr.creditsPosted += amount
+                Movement.resolve(p, posting: amount, debit: &dr, credit: &cr)
             }
         } else if flags.contains(.pending) {
-            dr.debitsPending += amount
-            cr.creditsPending += amount
-            if flags.contains(.closingDebit) { dr.flags.insert(.closed) }
-            if flags.contains(.closingCredit) { cr.flags.insert(.closed) }
-            pending[id] = Transfer(
-                id: id, debitAccountID: debit, creditAccountID: credit, amount: amount, requestedAmount: requested,
-                pendingID: .zero, ledger: ledger, code: code, flags: flags, timeout: timeout, userData: f[13],
-                timestamp: timestamp, state: .pending, expiresAt: expiresAt)
+            Movement.reserve(amount, flags: flags, debit: &dr, credit: &cr)
+            pending[id] = t
         } else {
-            dr.debitsPosted += amount
-            cr.creditsPosted += amount
+            Movement.post(amount, debit: &dr, credit: &cr)
         }
         try checkLimits(dr)
         try checkLimits(cr)
@@ -217,10 +203,7 @@ public struct LedgerVerifier {
         guard var dr = accounts[p.debitAccountID], var cr = accounts[p.creditAccountID] else {
             throw VerifyFailure("expiry of \(id.hex) names unknown accounts")
         }
-        dr.debitsPending -= p.amount
-        cr.creditsPending -= p.amount
-        if p.flags.contains(.closingDebit) { dr.flags.remove(.closed) }
-        if p.flags.contains(.closingCredit) { cr.flags.remove(.closed) }
+        Movement.resolve(p, posting: nil, debit: &dr, credit: &cr)
         accounts[p.debitAccountID] = dr
         accounts[p.creditAccountID] = cr
     }

@@ -3,6 +3,22 @@ import SmartPayLedger
 
 /// The bodies of the ledger's direct actions (operators and the platform's own callers).
 public enum LedgerAction {
+    /// Flags by name (`["pending", "linked"]`); an unknown name is refused, naming the known ones.
+    static func flags<Flags: OptionSet>(_ names: [String]?, _ known: [(Flags, String)], field: String)
+        throws(LedgerInputError) -> Flags where Flags.Element == Flags
+    {
+        var set: Flags = []
+        for name in names ?? [] {
+            guard let flag = known.first(where: { $0.1 == name })?.0 else {
+                throw LedgerInputError(
+                    field: field,
+                    "unknown flag \(name.debugDescription); known: " + known.map(\.1).joined(separator: ", "))
+            }
+            set.insert(flag)
+        }
+        return set
+    }
+
     /// `create_transfers`: TigerBeetle's request, ids as hex, flags by name.
     public struct CreateTransfers: Decodable, Sendable {
         public var transfers: [TransferBody]
@@ -25,16 +41,7 @@ public enum LedgerAction {
         }
 
         func transfer(at index: Int) throws(LedgerInputError) -> NewTransfer {
-            var set: TransferFlags = []
-            for name in flags ?? [] {
-                guard let flag = TransferFlags.names.first(where: { $0.1 == name })?.0 else {
-                    throw LedgerInputError(
-                        field: "transfers[\(index)].flags",
-                        "unknown flag \(name.debugDescription); known: "
-                            + TransferFlags.names.map(\.1).joined(separator: ", "))
-                }
-                set.insert(flag)
-            }
+            let set = try LedgerAction.flags(flags, TransferFlags.names, field: "transfers[\(index)].flags")
             return NewTransfer(
                 id: id, debitAccountID: debitAccountID ?? .zero, creditAccountID: creditAccountID ?? .zero,
                 amount: amount ?? 0, pendingID: pendingID ?? .zero, ledger: ledger, code: code ?? 0, flags: set,
@@ -58,16 +65,7 @@ public enum LedgerAction {
         enum CodingKeys: String, CodingKey, CaseIterable { case id, ledger, code, owner, name, flags }
 
         func account(at index: Int) throws(LedgerInputError) -> NewAccount {
-            var set: AccountFlags = []
-            for name in flags ?? [] {
-                guard let flag = AccountFlags.names.first(where: { $0.1 == name })?.0 else {
-                    throw LedgerInputError(
-                        field: "accounts[\(index)].flags",
-                        "unknown flag \(name.debugDescription); known: "
-                            + AccountFlags.names.map(\.1).joined(separator: ", "))
-                }
-                set.insert(flag)
-            }
+            let set = try LedgerAction.flags(flags, AccountFlags.names, field: "accounts[\(index)].flags")
             return NewAccount(id: id, ledger: ledger, code: code, owner: owner, name: name ?? "", flags: set)
         }
     }

@@ -35,20 +35,14 @@ public struct LedgerHandler: RoutedFunction {
         routes.action("create_accounts", body: LedgerAction.CreateAccounts.self) { ledger, body, _ in
             var accounts: [NewAccount] = []
             for (index, item) in body.accounts.enumerated() { accounts.append(try item.account(at: index)) }
-            let results = try await ledger.store.createAccounts(accounts)
-            return JSONValue.object([
-                "results": .array(
-                    zip(accounts, results).map { .object(["id": .string($0.id.hex), "result": .string($1.rawValue)]) })
-            ])
+            return LedgerViews.results(
+                accounts.map(\.id), try await ledger.store.createAccounts(accounts).map(\.rawValue))
         }
         routes.action("create_transfers", body: LedgerAction.CreateTransfers.self) { ledger, body, _ in
             var transfers: [NewTransfer] = []
             for (index, item) in body.transfers.enumerated() { transfers.append(try item.transfer(at: index)) }
-            let results = try await ledger.store.createTransfers(transfers)
-            return JSONValue.object([
-                "results": .array(
-                    zip(transfers, results).map { .object(["id": .string($0.id.hex), "result": .string($1.rawValue)]) })
-            ])
+            return LedgerViews.results(
+                transfers.map(\.id), try await ledger.store.createTransfers(transfers).map(\.rawValue))
         }
         routes.action("lookup_accounts", body: LedgerAction.LookupAccounts.self) { ledger, body, _ in
             let ids = (body.ids ?? []) + (body.names ?? []).map { LedgerID.derived("account", body.ledger.code, $0) }

@@ -5,6 +5,11 @@ import SmartPayLedger
 enum LedgerViews {
     static func number(_ value: Int64) -> JSONValue { .number(String(value)) }
 
+    /// A batch's answer: each event's id and result, in order.
+    static func results(_ ids: [LedgerID], _ results: [String]) -> JSONValue {
+        .object(["results": .array(zip(ids, results).map { .object(["id": .string($0.hex), "result": .string($1)]) })])
+    }
+
     static func account(_ a: Account) -> JSONValue {
         .object([
             "id": .string(a.id.hex), "ledger": .string(a.ledger.code), "code": number(Int64(a.code)),
