@@ -37,7 +37,7 @@ public struct JournalEntry: Hashable, Sendable {
     /// The hash of `line` after an entry whose hash is `previous` (hex).
     public static func hash(_ line: String, after previous: String) -> String {
         var hasher = SHA256()
-        hasher.update(data: hexBytes(previous))
+        hasher.update(data: Hex.decode(previous) ?? [])
         hasher.update(data: Array(line.utf8))
         return Hex.encode(hasher.finalize())
     }
@@ -51,27 +51,6 @@ public struct JournalEntry: Hashable, Sendable {
         }
     }
 
-    static func hexBytes(_ text: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
-        var high: UInt8?
-        for c in text.utf8 {
-            let v: UInt8 =
-                switch c {
-                case 48...57: c - 48
-                case 97...102: c - 87
-                case 65...70: c - 55
-                default: 0
-                }
-            if let h = high {
-                bytes.append(h << 4 | v)
-                high = nil
-            } else {
-                high = v
-            }
-        }
-        return bytes
-    }
 }
 
 /// Building the canonical lines: integers in decimal, ids in 32 hex digits, flags as their bit values.
